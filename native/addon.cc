@@ -1,0 +1,15 @@
+// addon.cc — module init. The addon is stateless (no globals), so it is safe in worker threads and in
+// a forked child: everything it knows lives in the kernel or in the caller's buffers.
+#include "result.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  bs::RegisterConstants(env, exports);
+  bs::RegisterSocket(env, exports);
+  bs::RegisterAddress(env, exports);
+  bs::RegisterTransfer(env, exports);
+  bs::RegisterOptions(env, exports);
+  bs::RegisterResolve(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(berkeley_sockets, Init)

@@ -1,0 +1,111 @@
+// address.cc — bind(2), connect(2), listen(2), accept4(2), getsockname(2), getpeername(2).
+//
+// Addresses cross as bytes: src/sockaddr.ts encodes and decodes them from the layout constants that
+// constants.cc exports, so this file never interprets a sockaddr.
+#include "addrout.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace bs {
+namespace {
+
+// bind(fd, sockaddr bytes) -> 0 | -errno
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!ArgInt(info, 0, &fd) || !ArgAddrIn(info, 1, &ss, &len)) return {};
+  int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len);
+  return Result(info.Env(), rc, errno);
+}
+
+// connect(fd, sockaddr bytes) -> 0 | -errno
+// A blocking connect interrupted by a signal keeps going in the kernel; calling connect again would
+// report EALREADY. Like CPython (PEP 475), wait for the outcome instead and report it from SO_ERROR.
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!ArgInt(info, 0, &fd) || !ArgAddrIn(info, 1, &ss, &len)) return {};
+  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len);
+  int err = errno;
+  if (rc < 0 && err == EINTR) {
+    pollfd p = {fd, POLLOUT, 0};
+    int prc;
+    do prc = ::poll(&p, 1, -1); while (prc < 0 && errno == EINTR);
+    if (prc < 0) return Result(info.Env(), -1, errno);
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return Result(info.Env(), -1, errno);
+    return Result(info.Env(), soerr ? -1 : 0, soerr);
+  }
+  return Result(info.Env(), rc, err);
+}
+
+// listen(fd, backlog) -> 0 | -errno. The kernel clamps backlog to somaxconn (and treats negatives
+// as large), so any int32 is passed through unchanged.
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int32_t fd, backlog;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &backlog)) return {};
+  int rc = ::listen(fd, backlog);
+  return Result(info.Env(), rc, errno);
+}
+
+// accept(fd, flags, addrOut) -> new fd | -errno. flags may add SOCK_NONBLOCK; SOCK_CLOEXEC is always
+// set. Retried on EINTR, as libuv and CPython do.
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  int32_t fd, flags;
+  uint8_t* out;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &flags) || !ArgAddrOut(info, 2, &out)) return {};
+  sockaddr_storage ss;
+  socklen_t len;
+  int conn, err;
+  do {
+    len = sizeof ss;
+#ifdef SOCK_CLOEXEC
+    conn = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);
+    err = errno;
+#else
+    conn = ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    err = errno;
+    if (conn >= 0) {
+      ::fcntl(conn, F_SETFD, FD_CLOEXEC);
+      if (flags & O_NONBLOCK) ::fcntl(conn, F_SETFL, ::fcntl(conn, F_GETFL) | O_NONBLOCK);
+    }
+#endif
+  } while (conn < 0 && err == EINTR);
+  if (conn >= 0) StoreAddr(out, ss, len);
+  return Result(info.Env(), conn, err);
+}
+
+template <int (*Call)(int, sockaddr*, socklen_t*)>
+Napi::Value GetName(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  uint8_t* out;
+  if (!ArgInt(info, 0, &fd) || !ArgAddrOut(info, 1, &out)) return {};
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int rc = Call(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  int err = errno;
+  if (rc == 0) StoreAddr(out, ss, len);
+  return Result(info.Env(), rc, err);
+}
+
+int SockName(int fd, sockaddr* sa, socklen_t* len) { return ::getsockname(fd, sa, len); }
+int PeerName(int fd, sockaddr* sa, socklen_t* len) { return ::getpeername(fd, sa, len); }
+
+}  // namespace
+
+void RegisterAddress(Napi::Env env, Napi::Object exports) {
+  exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
+  exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+  exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+  exports.Set("getsockname", Napi::Function::New(env, GetName<SockName>, "getsockname"));
+  exports.Set("getpeername", Napi::Function::New(env, GetName<PeerName>, "getpeername"));
+}
+
+}  // namespace bs

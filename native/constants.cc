@@ -1,0 +1,445 @@
+// constants.cc — every platform constant the TypeScript layer exports, read from this platform's
+// headers at build time (never hard-coded in src/). A name the platform lacks is simply absent, and
+// src/constants.ts types it `number | undefined`. Also the byte layout of the sockaddr structures, so
+// src/sockaddr.ts can encode them for Linux (2-byte sa_family) and BSD/macOS (sin_len + 1-byte family).
+#include "result.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <cstddef>
+
+namespace bs {
+
+#define BS_CONST(name) exports.Set(#name, Napi::Number::New(env, static_cast<double>(name)))
+
+void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
+  Napi::Object exports = Napi::Object::New(env);
+
+  // Address families (socket(2), address_families(7))
+#ifdef AF_UNSPEC
+  BS_CONST(AF_UNSPEC);
+#endif
+#ifdef AF_UNIX
+  BS_CONST(AF_UNIX);
+#endif
+#ifdef AF_LOCAL
+  BS_CONST(AF_LOCAL);
+#endif
+#ifdef AF_INET
+  BS_CONST(AF_INET);
+#endif
+#ifdef AF_INET6
+  BS_CONST(AF_INET6);
+#endif
+#ifdef AF_PACKET
+  BS_CONST(AF_PACKET);
+#endif
+#ifdef AF_NETLINK
+  BS_CONST(AF_NETLINK);
+#endif
+#ifdef PF_UNSPEC
+  BS_CONST(PF_UNSPEC);
+#endif
+#ifdef PF_UNIX
+  BS_CONST(PF_UNIX);
+#endif
+#ifdef PF_LOCAL
+  BS_CONST(PF_LOCAL);
+#endif
+#ifdef PF_INET
+  BS_CONST(PF_INET);
+#endif
+#ifdef PF_INET6
+  BS_CONST(PF_INET6);
+#endif
+#ifdef PF_PACKET
+  BS_CONST(PF_PACKET);
+#endif
+#ifdef PF_NETLINK
+  BS_CONST(PF_NETLINK);
+#endif
+
+  // Socket types and creation flags
+  BS_CONST(SOCK_STREAM);
+  BS_CONST(SOCK_DGRAM);
+  BS_CONST(SOCK_RAW);
+  BS_CONST(SOCK_SEQPACKET);
+#ifdef SOCK_RDM
+  BS_CONST(SOCK_RDM);
+#endif
+#ifdef SOCK_NONBLOCK
+  BS_CONST(SOCK_NONBLOCK);
+#endif
+#ifdef SOCK_CLOEXEC
+  BS_CONST(SOCK_CLOEXEC);
+#endif
+
+  // Protocols (ip(7), ipv6(7), tcp(7), udp(7), raw(7))
+  BS_CONST(IPPROTO_IP);
+  BS_CONST(IPPROTO_IPV6);
+  BS_CONST(IPPROTO_ICMP);
+#ifdef IPPROTO_ICMPV6
+  BS_CONST(IPPROTO_ICMPV6);
+#endif
+  BS_CONST(IPPROTO_TCP);
+  BS_CONST(IPPROTO_UDP);
+  BS_CONST(IPPROTO_RAW);
+#ifdef IPPROTO_SCTP
+  BS_CONST(IPPROTO_SCTP);
+#endif
+#ifdef IPPROTO_UDPLITE
+  BS_CONST(IPPROTO_UDPLITE);
+#endif
+#ifdef IPPROTO_MPTCP
+  BS_CONST(IPPROTO_MPTCP);
+#endif
+
+  // Option levels
+  BS_CONST(SOL_SOCKET);
+#ifdef SOL_IP
+  BS_CONST(SOL_IP);
+#endif
+#ifdef SOL_IPV6
+  BS_CONST(SOL_IPV6);
+#endif
+#ifdef SOL_TCP
+  BS_CONST(SOL_TCP);
+#endif
+#ifdef SOL_UDP
+  BS_CONST(SOL_UDP);
+#endif
+#ifdef SOL_RAW
+  BS_CONST(SOL_RAW);
+#endif
+
+  // Socket-level options (socket(7))
+  BS_CONST(SO_DEBUG);
+  BS_CONST(SO_REUSEADDR);
+#ifdef SO_REUSEPORT
+  BS_CONST(SO_REUSEPORT);
+#endif
+  BS_CONST(SO_TYPE);
+  BS_CONST(SO_ERROR);
+  BS_CONST(SO_DONTROUTE);
+  BS_CONST(SO_BROADCAST);
+  BS_CONST(SO_SNDBUF);
+  BS_CONST(SO_RCVBUF);
+#ifdef SO_SNDBUFFORCE
+  BS_CONST(SO_SNDBUFFORCE);
+#endif
+#ifdef SO_RCVBUFFORCE
+  BS_CONST(SO_RCVBUFFORCE);
+#endif
+  BS_CONST(SO_KEEPALIVE);
+  BS_CONST(SO_OOBINLINE);
+  BS_CONST(SO_LINGER);
+  BS_CONST(SO_RCVLOWAT);
+  BS_CONST(SO_SNDLOWAT);
+  BS_CONST(SO_RCVTIMEO);
+  BS_CONST(SO_SNDTIMEO);
+  BS_CONST(SO_ACCEPTCONN);
+#ifdef SO_NO_CHECK
+  BS_CONST(SO_NO_CHECK);
+#endif
+#ifdef SO_PRIORITY
+  BS_CONST(SO_PRIORITY);
+#endif
+#ifdef SO_BSDCOMPAT
+  BS_CONST(SO_BSDCOMPAT);
+#endif
+#ifdef SO_PASSCRED
+  BS_CONST(SO_PASSCRED);
+#endif
+#ifdef SO_PEERCRED
+  BS_CONST(SO_PEERCRED);
+#endif
+#ifdef SO_BINDTODEVICE
+  BS_CONST(SO_BINDTODEVICE);
+#endif
+#ifdef SO_TIMESTAMP
+  BS_CONST(SO_TIMESTAMP);
+#endif
+#ifdef SO_PROTOCOL
+  BS_CONST(SO_PROTOCOL);
+#endif
+#ifdef SO_DOMAIN
+  BS_CONST(SO_DOMAIN);
+#endif
+#ifdef SO_MARK
+  BS_CONST(SO_MARK);
+#endif
+#ifdef SO_BUSY_POLL
+  BS_CONST(SO_BUSY_POLL);
+#endif
+#ifdef SO_INCOMING_CPU
+  BS_CONST(SO_INCOMING_CPU);
+#endif
+#ifdef SO_NOSIGPIPE
+  BS_CONST(SO_NOSIGPIPE);
+#endif
+#ifdef SOMAXCONN
+  BS_CONST(SOMAXCONN);
+#endif
+#ifdef SCM_RIGHTS
+  BS_CONST(SCM_RIGHTS);
+#endif
+#ifdef SCM_CREDENTIALS
+  BS_CONST(SCM_CREDENTIALS);
+#endif
+
+  // TCP options (tcp(7)); macOS calls TCP_KEEPIDLE TCP_KEEPALIVE
+  BS_CONST(TCP_NODELAY);
+#ifdef TCP_MAXSEG
+  BS_CONST(TCP_MAXSEG);
+#endif
+#ifdef TCP_CORK
+  BS_CONST(TCP_CORK);
+#endif
+#ifdef TCP_KEEPIDLE
+  BS_CONST(TCP_KEEPIDLE);
+#endif
+#ifdef TCP_KEEPALIVE
+  BS_CONST(TCP_KEEPALIVE);
+#endif
+#ifdef TCP_KEEPINTVL
+  BS_CONST(TCP_KEEPINTVL);
+#endif
+#ifdef TCP_KEEPCNT
+  BS_CONST(TCP_KEEPCNT);
+#endif
+#ifdef TCP_SYNCNT
+  BS_CONST(TCP_SYNCNT);
+#endif
+#ifdef TCP_LINGER2
+  BS_CONST(TCP_LINGER2);
+#endif
+#ifdef TCP_DEFER_ACCEPT
+  BS_CONST(TCP_DEFER_ACCEPT);
+#endif
+#ifdef TCP_WINDOW_CLAMP
+  BS_CONST(TCP_WINDOW_CLAMP);
+#endif
+#ifdef TCP_INFO
+  BS_CONST(TCP_INFO);
+#endif
+#ifdef TCP_QUICKACK
+  BS_CONST(TCP_QUICKACK);
+#endif
+#ifdef TCP_CONGESTION
+  BS_CONST(TCP_CONGESTION);
+#endif
+#ifdef TCP_USER_TIMEOUT
+  BS_CONST(TCP_USER_TIMEOUT);
+#endif
+#ifdef TCP_FASTOPEN
+  BS_CONST(TCP_FASTOPEN);
+#endif
+#ifdef TCP_NOTSENT_LOWAT
+  BS_CONST(TCP_NOTSENT_LOWAT);
+#endif
+
+  // IPv4 options (ip(7))
+  BS_CONST(IP_TOS);
+  BS_CONST(IP_TTL);
+  BS_CONST(IP_HDRINCL);
+  BS_CONST(IP_OPTIONS);
+#ifdef IP_RECVERR
+  BS_CONST(IP_RECVERR);
+#endif
+#ifdef IP_PKTINFO
+  BS_CONST(IP_PKTINFO);
+#endif
+#ifdef IP_RECVTTL
+  BS_CONST(IP_RECVTTL);
+#endif
+#ifdef IP_RECVTOS
+  BS_CONST(IP_RECVTOS);
+#endif
+#ifdef IP_MTU_DISCOVER
+  BS_CONST(IP_MTU_DISCOVER);
+#endif
+#ifdef IP_MTU
+  BS_CONST(IP_MTU);
+#endif
+#ifdef IP_FREEBIND
+  BS_CONST(IP_FREEBIND);
+#endif
+#ifdef IP_TRANSPARENT
+  BS_CONST(IP_TRANSPARENT);
+#endif
+#ifdef IP_BIND_ADDRESS_NO_PORT
+  BS_CONST(IP_BIND_ADDRESS_NO_PORT);
+#endif
+  BS_CONST(IP_MULTICAST_IF);
+  BS_CONST(IP_MULTICAST_TTL);
+  BS_CONST(IP_MULTICAST_LOOP);
+  BS_CONST(IP_ADD_MEMBERSHIP);
+  BS_CONST(IP_DROP_MEMBERSHIP);
+#ifdef IP_MULTICAST_ALL
+  BS_CONST(IP_MULTICAST_ALL);
+#endif
+
+  // IPv6 options (ipv6(7))
+  BS_CONST(IPV6_V6ONLY);
+  BS_CONST(IPV6_UNICAST_HOPS);
+  BS_CONST(IPV6_MULTICAST_IF);
+  BS_CONST(IPV6_MULTICAST_HOPS);
+  BS_CONST(IPV6_MULTICAST_LOOP);
+  BS_CONST(IPV6_JOIN_GROUP);
+  BS_CONST(IPV6_LEAVE_GROUP);
+#ifdef IPV6_RECVPKTINFO
+  BS_CONST(IPV6_RECVPKTINFO);
+#endif
+#ifdef IPV6_PKTINFO
+  BS_CONST(IPV6_PKTINFO);
+#endif
+#ifdef IPV6_TCLASS
+  BS_CONST(IPV6_TCLASS);
+#endif
+#ifdef IPV6_RECVERR
+  BS_CONST(IPV6_RECVERR);
+#endif
+#ifdef IPV6_MTU
+  BS_CONST(IPV6_MTU);
+#endif
+
+  // Message flags (send(2), recv(2))
+  BS_CONST(MSG_OOB);
+  BS_CONST(MSG_PEEK);
+  BS_CONST(MSG_DONTROUTE);
+  BS_CONST(MSG_WAITALL);
+  BS_CONST(MSG_TRUNC);
+  BS_CONST(MSG_CTRUNC);
+  BS_CONST(MSG_EOR);
+#ifdef MSG_DONTWAIT
+  BS_CONST(MSG_DONTWAIT);
+#endif
+#ifdef MSG_NOSIGNAL
+  BS_CONST(MSG_NOSIGNAL);
+#endif
+#ifdef MSG_MORE
+  BS_CONST(MSG_MORE);
+#endif
+#ifdef MSG_CONFIRM
+  BS_CONST(MSG_CONFIRM);
+#endif
+#ifdef MSG_ERRQUEUE
+  BS_CONST(MSG_ERRQUEUE);
+#endif
+#ifdef MSG_CMSG_CLOEXEC
+  BS_CONST(MSG_CMSG_CLOEXEC);
+#endif
+#ifdef MSG_FASTOPEN
+  BS_CONST(MSG_FASTOPEN);
+#endif
+#ifdef MSG_ZEROCOPY
+  BS_CONST(MSG_ZEROCOPY);
+#endif
+
+  // shutdown(2)
+  BS_CONST(SHUT_RD);
+  BS_CONST(SHUT_WR);
+  BS_CONST(SHUT_RDWR);
+
+  // Special IPv4 addresses, host byte order as in <netinet/in.h>
+  BS_CONST(INADDR_ANY);
+  BS_CONST(INADDR_LOOPBACK);
+  BS_CONST(INADDR_BROADCAST);
+  BS_CONST(INADDR_NONE);
+#ifdef INADDR_ALLHOSTS_GROUP
+  BS_CONST(INADDR_ALLHOSTS_GROUP);
+#endif
+  BS_CONST(INET_ADDRSTRLEN);
+  BS_CONST(INET6_ADDRSTRLEN);
+
+  // getaddrinfo(3) / getnameinfo(3)
+  BS_CONST(AI_PASSIVE);
+  BS_CONST(AI_CANONNAME);
+  BS_CONST(AI_NUMERICHOST);
+  BS_CONST(AI_NUMERICSERV);
+  BS_CONST(AI_V4MAPPED);
+  BS_CONST(AI_ALL);
+  BS_CONST(AI_ADDRCONFIG);
+  BS_CONST(NI_NUMERICHOST);
+  BS_CONST(NI_NUMERICSERV);
+  BS_CONST(NI_NOFQDN);
+  BS_CONST(NI_NAMEREQD);
+  BS_CONST(NI_DGRAM);
+  BS_CONST(NI_MAXHOST);
+  BS_CONST(NI_MAXSERV);
+  BS_CONST(EAI_AGAIN);
+  BS_CONST(EAI_BADFLAGS);
+  BS_CONST(EAI_FAIL);
+  BS_CONST(EAI_FAMILY);
+  BS_CONST(EAI_MEMORY);
+  BS_CONST(EAI_NONAME);
+  BS_CONST(EAI_SERVICE);
+  BS_CONST(EAI_SOCKTYPE);
+  BS_CONST(EAI_SYSTEM);
+  BS_CONST(EAI_OVERFLOW);
+#ifdef EAI_NODATA
+  BS_CONST(EAI_NODATA);
+#endif
+#ifdef EAI_ADDRFAMILY
+  BS_CONST(EAI_ADDRFAMILY);
+#endif
+
+  // fcntl(2)
+  BS_CONST(F_GETFL);
+  BS_CONST(F_SETFL);
+  BS_CONST(F_GETFD);
+  BS_CONST(F_SETFD);
+  BS_CONST(FD_CLOEXEC);
+  BS_CONST(O_NONBLOCK);
+
+  // poll(2)
+  BS_CONST(POLLIN);
+  BS_CONST(POLLPRI);
+  BS_CONST(POLLOUT);
+  BS_CONST(POLLERR);
+  BS_CONST(POLLHUP);
+  BS_CONST(POLLNVAL);
+#ifdef POLLRDHUP
+  BS_CONST(POLLRDHUP);
+#endif
+
+  exportsRoot.Set("constants", exports);
+
+  // sockaddr layouts: sizes and field offsets straight from the compiler.
+  Napi::Object layout = Napi::Object::New(env);
+#define BS_LAYOUT(key, value) layout.Set(key, Napi::Number::New(env, static_cast<double>(value)))
+  BS_LAYOUT("sockaddr_storage", sizeof(sockaddr_storage));
+  BS_LAYOUT("sa_family_size", sizeof(sa_family_t));
+  BS_LAYOUT("sa_family_offset", offsetof(sockaddr, sa_family));
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  BS_LAYOUT("sa_len", 1);
+#else
+  BS_LAYOUT("sa_len", 0);
+#endif
+  BS_LAYOUT("sockaddr_in", sizeof(sockaddr_in));
+  BS_LAYOUT("sin_port", offsetof(sockaddr_in, sin_port));
+  BS_LAYOUT("sin_addr", offsetof(sockaddr_in, sin_addr));
+  BS_LAYOUT("sockaddr_in6", sizeof(sockaddr_in6));
+  BS_LAYOUT("sin6_port", offsetof(sockaddr_in6, sin6_port));
+  BS_LAYOUT("sin6_flowinfo", offsetof(sockaddr_in6, sin6_flowinfo));
+  BS_LAYOUT("sin6_addr", offsetof(sockaddr_in6, sin6_addr));
+  BS_LAYOUT("sin6_scope_id", offsetof(sockaddr_in6, sin6_scope_id));
+  BS_LAYOUT("sockaddr_un", sizeof(sockaddr_un));
+  BS_LAYOUT("sun_path", offsetof(sockaddr_un, sun_path));
+  BS_LAYOUT("sun_path_size", sizeof(reinterpret_cast<sockaddr_un*>(0)->sun_path));
+#undef BS_LAYOUT
+  exportsRoot.Set("layout", layout);
+  Napi::Object platform = Napi::Object::New(env);
+  platform.Set("addrHeader", Napi::Number::New(env, static_cast<double>(kAddrHeader)));
+  exportsRoot.Set("abi", platform);
+}
+
+#undef BS_CONST
+
+}  // namespace bs

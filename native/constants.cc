@@ -22,42 +22,26 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   Napi::Object exports = Napi::Object::New(env);
 
   // Address families (socket(2), address_families(7))
-#ifdef AF_UNSPEC
   BS_CONST(AF_UNSPEC);
-#endif
-#ifdef AF_UNIX
   BS_CONST(AF_UNIX);
-#endif
 #ifdef AF_LOCAL
   BS_CONST(AF_LOCAL);
 #endif
-#ifdef AF_INET
   BS_CONST(AF_INET);
-#endif
-#ifdef AF_INET6
   BS_CONST(AF_INET6);
-#endif
 #ifdef AF_PACKET
   BS_CONST(AF_PACKET);
 #endif
 #ifdef AF_NETLINK
   BS_CONST(AF_NETLINK);
 #endif
-#ifdef PF_UNSPEC
   BS_CONST(PF_UNSPEC);
-#endif
-#ifdef PF_UNIX
   BS_CONST(PF_UNIX);
-#endif
 #ifdef PF_LOCAL
   BS_CONST(PF_LOCAL);
 #endif
-#ifdef PF_INET
   BS_CONST(PF_INET);
-#endif
-#ifdef PF_INET6
   BS_CONST(PF_INET6);
-#endif
 #ifdef PF_PACKET
   BS_CONST(PF_PACKET);
 #endif

@@ -128,6 +128,17 @@ Napi::Value InetPton(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, err);
 }
 
+// inet_aton(string) -> the in_addr as the host reads its 4 bytes (0..2^32-1) | -1 if invalid.
+// Unlike inet_pton it accepts the historical forms ("127.1", "0x7f.1", octal), as inet_addr(3) does.
+Napi::Value InetAton(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) { Fail(info.Env(), "berkeley-sockets: expected a string"); return {}; }
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  if (text.size() != std::strlen(text.c_str())) return Napi::Number::New(info.Env(), -1);
+  in_addr a;
+  if (::inet_aton(text.c_str(), &a) == 0) return Napi::Number::New(info.Env(), -1);
+  return Napi::Number::New(info.Env(), static_cast<double>(a.s_addr));
+}
+
 // inet_ntop(af, bytes) -> string | -errno
 Napi::Value InetNtop(const Napi::CallbackInfo& info) {
   int32_t af;
@@ -180,6 +191,7 @@ void RegisterResolve(Napi::Env env, Napi::Object exports) {
   exports.Set("getnameinfo", Napi::Function::New(env, GetNameInfo, "getnameinfo"));
   exports.Set("gethostname", Napi::Function::New(env, GetHostName, "gethostname"));
   exports.Set("inet_pton", Napi::Function::New(env, InetPton, "inet_pton"));
+  exports.Set("inet_aton", Napi::Function::New(env, InetAton, "inet_aton"));
   exports.Set("inet_ntop", Napi::Function::New(env, InetNtop, "inet_ntop"));
   exports.Set("if_nametoindex", Napi::Function::New(env, IfNameToIndex, "if_nametoindex"));
   exports.Set("if_indextoname", Napi::Function::New(env, IfIndexToName, "if_indextoname"));

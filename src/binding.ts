@@ -1,0 +1,78 @@
+// The only file that loads the addon. Everything native is typed here; nothing else touches it.
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+/** Byte layout of the sockaddr structures, measured by the compiler (see native/constants.cc). */
+export interface Layout {
+  sockaddr_storage: number;
+  sa_family_size: number;
+  sa_family_offset: number;
+  /** 1 on BSD/macOS, where every sockaddr starts with a length byte. */
+  sa_len: number;
+  sockaddr_in: number;
+  sin_port: number;
+  sin_addr: number;
+  sockaddr_in6: number;
+  sin6_port: number;
+  sin6_flowinfo: number;
+  sin6_addr: number;
+  sin6_scope_id: number;
+  sockaddr_un: number;
+  sun_path: number;
+  sun_path_size: number;
+}
+
+/** Failure of getaddrinfo/getnameinfo: the EAI_* code, and -errno when it is EAI_SYSTEM. */
+export interface ResolveFailure {
+  eai: number;
+  errno: number;
+}
+
+export type AddrInfoRow = [family: number, socktype: number, protocol: number, addr: Buffer, canonname?: string];
+
+/**
+ * The native functions. Each returns what the system call returned, or -errno (never throws for a
+ * kernel error). Byte windows are (array, offset, length); addresses go in as sockaddr bytes and come
+ * out in a scratch buffer laid out as [uint32 socklen][sockaddr bytes].
+ */
+export interface Native {
+  constants: Record<string, number>;
+  layout: Layout;
+  abi: { addrHeader: number };
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number, out: Int32Array): number;
+  close(fd: number): number;
+  shutdown(fd: number, how: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  bind(fd: number, addr: Uint8Array): number;
+  connect(fd: number, addr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number, flags: number, addrOut: Uint8Array): number;
+  getsockname(fd: number, addrOut: Uint8Array): number;
+  getpeername(fd: number, addrOut: Uint8Array): number;
+  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
+  recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addrOut: Uint8Array): number;
+  sendto(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addr: Uint8Array): number;
+  getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  getaddrinfo(
+    node: string | null, service: string | null, family: number, socktype: number, protocol: number, flags: number,
+  ): AddrInfoRow[] | ResolveFailure;
+  getnameinfo(addr: Uint8Array, flags: number): [host: string, service: string] | ResolveFailure;
+  gethostname(): string | number;
+  inet_pton(af: number, src: string, out: Uint8Array): number;
+  inet_ntop(af: number, src: Uint8Array): string | number;
+  inet_aton(src: string): number;
+  if_nametoindex(name: string): number;
+  if_indextoname(index: number): string | undefined;
+  strerror(errno: number): string;
+  gai_strerror(code: number): string;
+}
+
+// node-gyp-build picks prebuilds/<platform>-<arch>/*.node, else build/Release (compiled by `npm install`).
+// The package root is one level up from both src/ (tests) and dist/ (published code).
+const load = createRequire(__filename)('node-gyp-build') as (dir: string) => unknown;
+export const native = load(path.join(__dirname, '..')) as Native;

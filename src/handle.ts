@@ -1,0 +1,103 @@
+// Descriptor ownership. A SocketHandle owns one kernel descriptor until close() or release();
+// afterwards its number is forgotten, so no call can reach a descriptor number that the kernel may
+// already have handed to another file.
+import { inspect } from 'node:util';
+import { native } from './binding';
+import { errnoException, invalidArgType, outOfRange } from './errors';
+import { INT32_MAX } from './validate';
+import { os } from './os';
+
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+
+/**
+ * An open socket descriptor, returned by `socket()`, `accept()`, `socketpair()` and `fromFd()`.
+ * `fd` is the kernel's number (as `strace` shows it), or -1 once closed or released.
+ */
+export class SocketHandle<F extends number = number> {
+  #fd: number;
+  /** Type-only: the domain the socket was created in, so addresses it returns are typed (family.ts). */
+  declare private readonly _domain: F;
+
+  /** Takes ownership of `fd`; prefer `fromFd()`, which checks the number is open. */
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** The descriptor number, or -1 after `close()`/`release()`. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** True once `close()` or `release()` has been called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /**
+   * close(2). Idempotent: the number is forgotten first, and a second call does nothing. EINTR is not
+   * retried (the descriptor is gone on Linux either way).
+   */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    const rc = native.close(fd);
+    if (rc < 0) throw errnoException(rc, 'close');
+  }
+
+  /**
+   * Gives up ownership without closing: returns the number and leaves this handle closed. Use it to
+   * hand the descriptor to `new net.Socket({ fd })`, a child process, or other code that will close it.
+   */
+  release(): number {
+    const fd = this.#fd;
+    if (fd < 0) throw errnoException(-os.EBADF, 'release');
+    this.#fd = -1;
+    return fd;
+  }
+
+  /** `using s = socket(...)` closes the socket at the end of the block. */
+  [disposeSymbol](): void {
+    this.close();
+  }
+
+  toJSON(): { fd: number } {
+    return { fd: this.#fd };
+  }
+
+  [inspect.custom](): string {
+    return this.#fd < 0 ? 'SocketHandle { closed }' : `SocketHandle { fd: ${this.#fd} }`;
+  }
+}
+
+/** What every call accepts as a socket: a handle, or a raw descriptor number it does not own. */
+export type Fd = SocketHandle<number> | number;
+
+/**
+ * The descriptor number behind `fd`, checked: a closed handle is EBADF (without reaching the kernel), a
+ * number must be an integer in 0..2^31-1.
+ */
+export function fdOf(fd: Fd, syscall: string): number {
+  if (fd instanceof SocketHandle) {
+    const n = fd.fd;
+    if (n < 0) throw errnoException(-os.EBADF, syscall);
+    return n;
+  }
+  if (typeof fd === 'number') {
+    if ((fd | 0) === fd && fd >= 0) return fd;
+    throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
+  }
+  throw invalidArgType('fd', 'a SocketHandle or a descriptor number', fd);
+}
+
+/**
+ * Wraps an existing descriptor (inherited from a parent, received over a UNIX socket, or taken from
+ * Node's `net.Socket._handle.fd`) in a handle that now owns it. fcntl(2) checks that it is open: a
+ * closed number is an EBADF SystemError.
+ */
+export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
+  const n = fdOf(fd, 'fcntl');
+  const rc = native.fcntl(n, native.constants.F_GETFD, 0);
+  if (rc < 0) throw errnoException(rc, 'fcntl');
+  return new SocketHandle<F>(n);
+}

@@ -1,0 +1,34 @@
+/**
+ * berkeley-sockets: the Berkeley socket system calls on real file descriptors, with their C names.
+ *
+ * Every call here is synchronous and blocks like its C counterpart (accept waits for a client, read
+ * for data) — what a teaching program wants, and what a worker thread can afford. Each function's doc
+ * names the man page it wraps.
+ */
+export * from './constants';
+export { htons, htonl, ntohs, ntohl } from './byteorder';
+export { SystemError } from './errors';
+export type { ErrorTarget } from './errors';
+export type { AddressFamily, AddressOf } from './family';
+export { SocketHandle, fromFd } from './handle';
+export type { Fd } from './handle';
+export { inet_pton, inet_ntop, inet_addr, inet_aton, inet_ntoa } from './inet';
+export { read, write, recv, send, recvfrom, sendto, writeAll, readExactly } from './io';
+export type { Data, Received } from './io';
+export { setsockopt, getsockopt } from './options';
+export {
+  getaddrinfo, getnameinfo, gethostname, if_nametoindex, if_indextoname, strerror, gai_strerror,
+} from './resolve';
+export type { AddrInfo, AddrInfoHints } from './resolve';
+export {
+  sockaddr_in, sockaddr_in6, sockaddr_un, in_addr, in6_addr, encodeSockaddr, decodeSockaddr, toStruct,
+} from './sockaddr';
+export type {
+  SocketAddress, InetAddress, Inet6Address, UnixAddress, OtherAddress, SockaddrInput, InetAddressInput,
+  Inet6AddressInput, UnixAddressInput, SockaddrInStruct, SockaddrIn6Struct, SockaddrUnStruct, InAddr, In6Addr,
+} from './sockaddr';
+export {
+  socket, socketpair, bind, listen, accept, connect, close, shutdown, getsockname, getpeername, fcntl,
+  setNonBlocking, getNonBlocking, setCloseOnExec, getCloseOnExec, ATOMIC_CLOEXEC,
+} from './socket';
+export type { Accepted } from './socket';

@@ -1,0 +1,169 @@
+// Moving bytes: read(2), write(2), recv(2), send(2), recvfrom(2), sendto(2), and the loops C programs
+// write around them (writeAll/readExactly). Reads go straight into the caller's memory and writes come
+// straight from it: one crossing into the addon, no copy, no allocation but the returned value.
+import { native } from './binding';
+import { errnoException, invalidArgType } from './errors';
+import type { AddressOf } from './family';
+import type { Fd, SocketHandle } from './handle';
+import { fdOf } from './handle';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
+import { targetOf } from './socket';
+import { checkCount, checkInt, checkInt32 } from './validate';
+
+/** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */
+export type Data = Uint8Array | string;
+
+function bytesOf(data: unknown, name = 'data'): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+}
+
+function target(buf: unknown): Uint8Array {
+  if (buf instanceof Uint8Array) return buf;
+  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  throw invalidArgType('buf', 'an instance of Buffer, TypedArray, or DataView', buf);
+}
+
+function window(buf: Uint8Array, count: number | undefined, offset: number | undefined): [number, number] {
+  const off = offset === undefined ? 0 : checkInt(offset, 'offset', 0, buf.length);
+  return [off, checkCount(count, buf.length - off, 'count')];
+}
+
+/**
+ * read(2): reads at most `count` bytes (default: the rest of `buf`) into `buf` at `offset`, blocking until
+ * some data arrives. Returns how many were read; 0 means end of file (the peer shut down its side).
+ * Note the C order: `read(fd, buf, count)`, as in `read(sock_fd, buffer, MAXLINE)`.
+ */
+export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number): number {
+  const n = fdOf(fd, 'read');
+  const b = target(buf);
+  const [off, len] = window(b, count, offset);
+  const rc = native.read(n, b, off, len);
+  if (rc < 0) throw errnoException(rc, 'read');
+  return rc;
+}
+
+/**
+ * write(2): writes at most `count` bytes of `data` (from `offset`), blocking until the kernel takes
+ * some. Returns how many it took, which may be fewer (a partial write, as in C): see writeAll.
+ */
+export function write(fd: Fd, data: Data, count?: number, offset?: number): number {
+  const n = fdOf(fd, 'write');
+  const b = bytesOf(data);
+  const [off, len] = window(b, count, offset);
+  const rc = native.write(n, b, off, len);
+  if (rc < 0) throw errnoException(rc, 'write');
+  return rc;
+}
+
+/**
+ * recv(2): like read, with `flags` (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_OOB, MSG_TRUNC…).
+ * For a datagram socket, returns one datagram (truncated to `count`; with MSG_TRUNC, its real length).
+ */
+export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0): number {
+  const n = fdOf(fd, 'recv');
+  const b = target(buf);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  const rc = native.recv(n, b, 0, len, flags);
+  if (rc < 0) throw errnoException(rc, 'recv');
+  return rc;
+}
+
+/**
+ * send(2): like write, with `flags` (MSG_DONTWAIT, MSG_MORE, MSG_OOB…). MSG_NOSIGNAL is always added:
+ * a closed peer is an EPIPE error, never a SIGPIPE.
+ */
+export function send(fd: Fd, data: Data, count?: number, flags = 0): number {
+  const n = fdOf(fd, 'send');
+  const b = bytesOf(data);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  const rc = native.send(n, b, 0, len, flags);
+  if (rc < 0) throw errnoException(rc, 'send');
+  return rc;
+}
+
+/** What recvfrom() returns: the byte count and the sender (null when the socket has none, as TCP). */
+export interface Received<F extends number = number> {
+  n: number;
+  address: AddressOf<F> | null;
+}
+
+/**
+ * recvfrom(2): receives one datagram into `buf` and tells who sent it — the call a UDP server is built
+ * on. `n` is the datagram's length (truncated to `count` unless `flags` has MSG_TRUNC).
+ */
+export function recvfrom<F extends number>(
+  fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0,
+): Received<F> {
+  const n = fdOf(fd, 'recvfrom');
+  const b = target(buf);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  const rc = native.recvfrom(n, b, 0, len, flags, addrOut);
+  if (rc < 0) throw errnoException(rc, 'recvfrom');
+  return { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+}
+
+/**
+ * sendto(2): sends one datagram to `addr` (any form bind accepts). As in C, `sendto(fd, buf, len,
+ * flags, addr)`; `len` and `flags` may be left out: `sendto(fd, data, addr)`.
+ */
+export function sendto(fd: Fd, data: Data, addr: SockaddrInput): number;
+export function sendto(fd: Fd, data: Data, flags: number, addr: SockaddrInput): number;
+export function sendto(fd: Fd, data: Data, count: number | undefined, flags: number, addr: SockaddrInput): number;
+export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): number {
+  let count: unknown;
+  let flags: unknown = 0;
+  let addr: unknown;
+  if (c !== undefined || arguments.length >= 5) [count, flags, addr] = [a, b, c];
+  else if (b !== undefined || arguments.length === 4) [flags, addr] = [a, b];
+  else addr = a;
+  const n = fdOf(fd, 'sendto');
+  const bytes = bytesOf(data);
+  const len = checkCount(count, bytes.length, 'count');
+  checkInt32(flags, 'flags');
+  const sa = sockaddrBytes(addr as SockaddrInput);
+  const rc = native.sendto(n, bytes, 0, len, flags as number, sa);
+  if (rc < 0) throw errnoException(rc, 'sendto', targetOf(sa));
+  return rc;
+}
+
+/**
+ * Writes all of `data`, calling write(2) again after each partial write (the course's
+ * `write_to_socket`). Returns the byte count. If a write fails midway, the SystemError carries
+ * `bytesWritten`, the bytes that did go out.
+ */
+export function writeAll(fd: Fd, data: Data): number {
+  const n = fdOf(fd, 'write');
+  const b = bytesOf(data);
+  let done = 0;
+  while (done < b.length) {
+    const rc = native.write(n, b, done, b.length - done);
+    if (rc < 0) throw Object.assign(errnoException(rc, 'write'), { bytesWritten: done });
+    done += rc;
+  }
+  return done;
+}
+
+/**
+ * Reads exactly `count` bytes (default: all of `buf`), calling read(2) until they have all arrived
+ * (the course's `read_from_socket`). Returns the byte count, which is smaller only if the peer closed
+ * first (end of file). If a read fails, the SystemError carries `bytesRead`.
+ */
+export function readExactly(fd: Fd, buf: Uint8Array, count?: number): number {
+  const n = fdOf(fd, 'read');
+  const b = target(buf);
+  const want = checkCount(count, b.length, 'count');
+  let done = 0;
+  while (done < want) {
+    const rc = native.read(n, b, done, want - done);
+    if (rc < 0) throw Object.assign(errnoException(rc, 'read'), { bytesRead: done });
+    if (rc === 0) break;
+    done += rc;
+  }
+  return done;
+}

@@ -1,0 +1,63 @@
+// Shared test helpers: descriptor counting, loopback pairs, and the skip policy for tests that need
+// root or tools (they must run in CI, where CI=true, and skip with a printed reason elsewhere).
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import {
+  AF_INET, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, accept, bind, connect, getsockname, listen, socket,
+} from '../src/index';
+
+/** Open descriptors of this process, from /proc/self/fd (excluding the one readdir itself uses). */
+export function fdCount(): number {
+  return readdirSync('/proc/self/fd').length - 1;
+}
+
+/** Numbers of the open descriptors of this process. */
+export function openFds(): Set<number> {
+  return new Set(readdirSync('/proc/self/fd').map(Number));
+}
+
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+/**
+ * Whether a test that needs `what` can run. In CI a missing capability is a failure (the test runs and
+ * fails); elsewhere the test is skipped and the reason printed once.
+ */
+export function canRun(what: string, available: boolean): boolean {
+  if (available || inCI) return true;
+  console.warn(`[skip] ${what}: not available on this machine (runs in CI)`);
+  return false;
+}
+
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A listening TCP socket on 127.0.0.1 and its port. */
+export function tcpListener(backlog = 16): { srv: SocketHandle<typeof AF_INET>; port: number } {
+  const srv = socket(AF_INET, SOCK_STREAM, 0);
+  bind(srv, { family: AF_INET, address: '127.0.0.1', port: 0 });
+  listen(srv, backlog);
+  return { srv, port: getsockname(srv).port };
+}
+
+/** A connected TCP pair over loopback: client, server-side connection, and the listener. */
+export function tcpPair(): { cli: SocketHandle<typeof AF_INET>; conn: SocketHandle<typeof AF_INET>; srv: SocketHandle<typeof AF_INET>; port: number } {
+  const { srv, port } = tcpListener();
+  const cli = socket(AF_INET, SOCK_STREAM, 0);
+  connect(cli, { family: AF_INET, address: '127.0.0.1', port });
+  const { fd: conn } = accept(srv);
+  return { cli, conn, srv, port };
+}
+
+/** A UDP socket bound to 127.0.0.1 on a kernel-chosen port. */
+export function udpSocket(): { fd: SocketHandle<typeof AF_INET>; port: number } {
+  const fd = socket(AF_INET, SOCK_DGRAM, 0);
+  bind(fd, { family: AF_INET, address: '127.0.0.1', port: 0 });
+  return { fd, port: getsockname(fd).port };
+}

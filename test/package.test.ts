@@ -1,0 +1,44 @@
+// The package as consumers load it: CommonJS require and ESM import of the built dist/, one shared
+// instance, declarations shipped, and the scripts that build and prebuild the addon.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+}
+
+describe('package', () => {
+  it('loads with require() and import, and both see the same module', () => {
+    const cjs = node(['-e', `const b = require('berkeley-sockets'); const s = b.socket(b.AF_INET, b.SOCK_STREAM, 0); console.log(typeof b.socket, s.fd > 2, b.AF_INET); b.close(s);`]);
+    expect(cjs.trim()).toMatch(/^function true \d+$/);
+    const esm = node(['--input-type=module', '-e', `
+      import { socket, close, AF_INET, SOCK_DGRAM, SocketHandle } from 'berkeley-sockets';
+      import { createRequire } from 'node:module';
+      const cjs = createRequire(process.cwd() + '/')('berkeley-sockets');
+      const s = socket(AF_INET, SOCK_DGRAM, 0);
+      console.log(s instanceof SocketHandle, s instanceof cjs.SocketHandle, cjs.socket === socket);
+      close(s);`]);
+    expect(esm.trim()).toBe('true true true');
+  });
+
+  it('ships type declarations and an exports map for both module systems', () => {
+    expect(existsSync(path.join(root, pkg.types))).toBe(true);
+    expect(pkg.exports['.']).toMatchObject({ import: expect.any(String), require: expect.any(String), types: expect.any(String) });
+    for (const f of [pkg.exports['.'].import, pkg.exports['.'].require]) expect(existsSync(path.join(root, f))).toBe(true);
+  });
+
+  it('builds with node-gyp-build on install and prebuilds with prebuildify', () => {
+    expect(pkg.scripts.install).toBe('node-gyp-build');
+    expect(pkg.scripts.prebuild).toBe('prebuildify --napi --strip');
+    expect(pkg.dependencies).toHaveProperty('node-addon-api');
+    expect(pkg.dependencies).toHaveProperty('node-gyp-build');
+    const gyp = readFileSync(path.join(root, 'binding.gyp'), 'utf8');
+    expect(gyp).toContain('NAPI_DISABLE_CPP_EXCEPTIONS');
+    expect(gyp).toContain('-fvisibility=hidden');
+  });
+});

@@ -26,6 +26,21 @@ describe('package', () => {
     expect(esm.trim()).toBe('true true true');
   });
 
+  it('loads and works inside worker threads, several at once', () => {
+    const out = node(['-e', `
+      const { Worker } = require('node:worker_threads');
+      const code = "const b = require('berkeley-sockets'); const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);" +
+        "b.write(x, 'hi from worker'); const buf = Buffer.alloc(32); const n = b.read(y, buf); b.close(x); b.close(y);" +
+        "require('node:worker_threads').parentPort.postMessage(buf.toString('utf8', 0, n));";
+      let done = 0;
+      for (let i = 0; i < 4; i++) {
+        const w = new Worker(code, { eval: true });
+        w.on('message', (m) => { console.log(m); if (++done === 4) process.exitCode = 0; });
+        w.on('error', (e) => { console.error(e); process.exitCode = 1; });
+      }`]);
+    expect(out.trim().split('\n')).toEqual(Array(4).fill('hi from worker'));
+  });
+
   it('ships type declarations and an exports map for both module systems', () => {
     expect(existsSync(path.join(root, pkg.types))).toBe(true);
     expect(pkg.exports['.']).toMatchObject({ import: expect.any(String), require: expect.any(String), types: expect.any(String) });

@@ -9,7 +9,8 @@
         "native/address.cc",
         "native/transfer.cc",
         "native/options.cc",
-        "native/resolve.cc"
+        "native/resolve.cc",
+        "native/readiness.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterTransfer(env, exports);
   bs::RegisterOptions(env, exports);
   bs::RegisterResolve(env, exports);
+  bs::RegisterReadiness(env, exports);
   return exports;
 }
 

@@ -74,5 +74,6 @@ void RegisterAddress(Napi::Env env, Napi::Object exports);
 void RegisterTransfer(Napi::Env env, Napi::Object exports);
 void RegisterOptions(Napi::Env env, Napi::Object exports);
 void RegisterResolve(Napi::Env env, Napi::Object exports);
+void RegisterReadiness(Napi::Env env, Napi::Object exports);
 
 }  // namespace bs

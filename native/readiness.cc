@@ -1,0 +1,157 @@
+// readiness.cc — the watcher behind the async API: a uv_poll_t (epoll/kqueue) on this environment's own
+// loop (napi_get_uv_event_loop, so it works in worker threads), reporting when a descriptor is readable
+// or writable. JavaScript then makes the non-blocking call itself; no thread ever blocks in a syscall.
+//
+// Lifetime: the uv handle lives in a heap Slot that outlives the JS object until uv_close completes.
+// While started, the watcher pins its JS object (so a pending operation cannot be collected), and an
+// environment cleanup hook closes it if the environment (a worker) goes away first.
+#include "result.h"
+
+#include <uv.h>
+
+namespace bs {
+namespace {
+
+class Poller;
+
+struct Slot {
+  uv_poll_t handle;
+  Poller* owner;
+};
+
+class Poller : public Napi::ObjectWrap<Poller> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Poller", {
+      InstanceMethod("start", &Poller::Start),
+      InstanceMethod("stop", &Poller::Stop),
+      InstanceMethod("close", &Poller::Close),
+      InstanceMethod("ref", &Poller::DoRef),
+      InstanceMethod("unref", &Poller::DoUnref),
+    });
+  }
+
+  // new Poller(fd, callback(status, events)). status is 0 or a negative errno (as libuv reports it).
+  explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    Napi::Env env = info.Env();
+    int32_t fd;
+    if (!ArgInt(info, 0, &fd)) return;
+    if (!info[1].IsFunction()) { Fail(env, "berkeley-sockets: Poller needs a callback"); return; }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Fail(env, "berkeley-sockets: no event loop");
+      return;
+    }
+    slot_ = new Slot{};
+    slot_->owner = this;
+    int rc = uv_poll_init(loop, &slot_->handle, fd);
+    if (rc != 0) {
+      delete slot_;  // never initialised: nothing for libuv to close
+      slot_ = nullptr;
+      Napi::Error err = Napi::Error::New(env, uv_strerror(rc));
+      err.Set("errno", Napi::Number::New(env, rc));
+      err.ThrowAsJavaScriptException();
+      return;
+    }
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    context_ = new Napi::AsyncContext(env, "berkeley-sockets:poll");
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    hooked_ = true;
+  }
+
+  ~Poller() override { Shutdown(); }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    int32_t events;
+    if (!ArgInt(info, 0, &events)) return {};
+    if (slot_ == nullptr) return Napi::Number::New(info.Env(), -EBADF);
+    int rc = uv_poll_start(&slot_->handle, events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED), OnPoll);
+    if (rc == 0 && !pinned_) { Ref(); pinned_ = true; }
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (slot_ != nullptr) uv_poll_stop(&slot_->handle);
+    Unpin();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DoRef(const Napi::CallbackInfo& info) {
+    if (slot_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
+    if (slot_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
+    return info.Env().Undefined();
+  }
+
+  void Unpin() {
+    if (pinned_) { pinned_ = false; Unref(); }
+  }
+
+  // Stops watching and hands the uv handle to uv_close; safe to call more than once, from JS, from the
+  // destructor (GC) or from the environment's cleanup hook.
+  void Shutdown() {
+    if (hooked_) { napi_remove_env_cleanup_hook(Env(), CleanupHook, this); hooked_ = false; }
+    if (slot_ != nullptr) {
+      uv_poll_stop(&slot_->handle);
+      slot_->owner = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(&slot_->handle),
+               [](uv_handle_t* h) { delete reinterpret_cast<Slot*>(h); });
+      slot_ = nullptr;
+    }
+    delete context_;
+    context_ = nullptr;
+    if (!finalizing_) Unpin();
+  }
+
+  static void CleanupHook(void* arg) {
+    Poller* self = static_cast<Poller*>(arg);
+    self->hooked_ = false;  // the environment is removing its hooks itself
+    self->finalizing_ = true;
+    self->Shutdown();
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    Poller* self = reinterpret_cast<Slot*>(handle)->owner;
+    if (self == nullptr || self->context_ == nullptr) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
+                                 *self->context_);
+    if (env.IsExceptionPending()) {
+      // A throwing callback is an uncaught exception, as for any Node callback.
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+
+  Slot* slot_ = nullptr;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext* context_ = nullptr;
+  bool pinned_ = false;
+  bool hooked_ = false;
+  bool finalizing_ = false;
+};
+
+}  // namespace
+
+void RegisterReadiness(Napi::Env env, Napi::Object exports) {
+  exports.Set("Poller", Poller::Define(env));
+  Napi::Object uv = Napi::Object::New(env);
+  uv.Set("UV_READABLE", Napi::Number::New(env, UV_READABLE));
+  uv.Set("UV_WRITABLE", Napi::Number::New(env, UV_WRITABLE));
+  uv.Set("UV_DISCONNECT", Napi::Number::New(env, UV_DISCONNECT));
+  uv.Set("UV_PRIORITIZED", Napi::Number::New(env, UV_PRIORITIZED));
+  exports.Set("uv", uv);
+}
+
+}  // namespace bs

@@ -11,7 +11,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/select.h>
 #include <sys/un.h>
+#include <cerrno>
 #include <cstddef>
 
 namespace bs {
@@ -392,6 +394,16 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef POLLRDHUP
   BS_CONST(POLLRDHUP);
 #endif
+
+  // select(2)
+  BS_CONST(FD_SETSIZE);
+
+  // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
+  BS_CONST(EAGAIN);
+  BS_CONST(EWOULDBLOCK);
+  BS_CONST(EINPROGRESS);
+  BS_CONST(EINTR);
+  BS_CONST(EBADF);
 
   exportsRoot.Set("constants", exports);
 

@@ -7,10 +7,99 @@
 // environment cleanup hook closes it if the environment (a worker) goes away first.
 #include "result.h"
 
+#include <poll.h>
+#include <sys/select.h>
+#include <time.h>
 #include <uv.h>
+
+#include <vector>
 
 namespace bs {
 namespace {
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// poll(Int32Array [fd, events, revents]×n, timeoutMs) -> ready count | -errno. revents are written
+// back into the array. EINTR is retried with the time that is left (PEP 475).
+Napi::Value Poll(const Napi::CallbackInfo& info) {
+  uint8_t* raw;
+  size_t len;
+  int32_t timeout;
+  if (!ArgBytes(info, 0, &raw, &len) || !ArgInt(info, 1, &timeout)) return {};
+  int32_t* triples = reinterpret_cast<int32_t*>(raw);
+  size_t n = len / (3 * sizeof(int32_t));
+  std::vector<pollfd> fds(n);
+  for (size_t i = 0; i < n; i++) {
+    fds[i].fd = triples[3 * i];
+    fds[i].events = static_cast<short>(triples[3 * i + 1]);
+    fds[i].revents = 0;
+  }
+  int64_t deadline = timeout >= 0 ? NowMs() + timeout : -1;
+  int rc;
+  for (;;) {
+    rc = ::poll(fds.data(), static_cast<nfds_t>(n), timeout);
+    if (rc >= 0 || errno != EINTR) break;
+    if (deadline >= 0) {
+      int64_t left = deadline - NowMs();
+      timeout = left > 0 ? static_cast<int32_t>(left) : 0;
+    }
+  }
+  int err = errno;
+  if (rc >= 0)
+    for (size_t i = 0; i < n; i++) triples[3 * i + 2] = fds[i].revents;
+  return Result(info.Env(), rc, err);
+}
+
+// select(readFds, writeFds, exceptFds: Int32Array, timeoutUs: number (-1 blocks)) -> ready count |
+// -errno. Descriptors that are not ready are overwritten with -1. A descriptor outside
+// [0, FD_SETSIZE) is EINVAL here: FD_SET on it would write past the fd_set (src/ rejects it first).
+Napi::Value Select(const Napi::CallbackInfo& info) {
+  uint8_t* raw[3];
+  size_t len[3];
+  for (int k = 0; k < 3; k++)
+    if (!ArgBytes(info, k, &raw[k], &len[k])) return {};
+  double timeoutUs = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+  fd_set sets[3];
+  int nfds = 0;
+  for (int k = 0; k < 3; k++) {
+    FD_ZERO(&sets[k]);
+    int32_t* fds = reinterpret_cast<int32_t*>(raw[k]);
+    for (size_t i = 0; i < len[k] / sizeof(int32_t); i++) {
+      if (fds[i] < 0 || fds[i] >= FD_SETSIZE) return Napi::Number::New(info.Env(), -EINVAL);
+      FD_SET(fds[i], &sets[k]);
+      if (fds[i] + 1 > nfds) nfds = fds[i] + 1;
+    }
+  }
+  fd_set work[3];
+  int64_t deadline = timeoutUs >= 0 ? NowMs() * 1000 + static_cast<int64_t>(timeoutUs) : -1;
+  int rc;
+  for (;;) {
+    for (int k = 0; k < 3; k++) work[k] = sets[k];
+    timeval tv, *tvp = nullptr;
+    if (deadline >= 0) {
+      int64_t left = deadline - NowMs() * 1000;
+      if (left < 0) left = 0;
+      tv.tv_sec = static_cast<time_t>(left / 1000000);
+      tv.tv_usec = static_cast<suseconds_t>(left % 1000000);
+      tvp = &tv;
+    }
+    rc = ::select(nfds, &work[0], &work[1], &work[2], tvp);
+    if (rc >= 0 || errno != EINTR) break;
+  }
+  int err = errno;
+  if (rc >= 0) {
+    for (int k = 0; k < 3; k++) {
+      int32_t* fds = reinterpret_cast<int32_t*>(raw[k]);
+      for (size_t i = 0; i < len[k] / sizeof(int32_t); i++)
+        if (!FD_ISSET(fds[i], &work[k])) fds[i] = -1;
+    }
+  }
+  return Result(info.Env(), rc, err);
+}
 
 class Poller;
 
@@ -146,6 +235,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
 void RegisterReadiness(Napi::Env env, Napi::Object exports) {
   exports.Set("Poller", Poller::Define(env));
+  exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
+  exports.Set("select", Napi::Function::New(env, Select, "select"));
   Napi::Object uv = Napi::Object::New(env);
   uv.Set("UV_READABLE", Napi::Number::New(env, UV_READABLE));
   uv.Set("UV_WRITABLE", Napi::Number::New(env, UV_WRITABLE));

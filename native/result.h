@@ -52,10 +52,13 @@ inline bool ArgBytes(const Napi::CallbackInfo& info, size_t i, uint8_t** data, s
 inline bool ArgWindow(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len) {
   uint8_t* base;
   size_t total;
-  int32_t off, n;
-  if (!ArgBytes(info, i, &base, &total) || !ArgInt(info, i + 1, &off) || !ArgInt(info, i + 2, &n))
-    return false;
-  if (off < 0 || n < 0 || static_cast<size_t>(off) > total || static_cast<size_t>(n) > total - off) {
+  // 64-bit: a Buffer may be longer than 2 GiB, and an int32 offset or length would wrap negative.
+  int64_t off, n;
+  if (!ArgBytes(info, i, &base, &total)) return false;
+  if (napi_get_value_int64(info.Env(), info[i + 1], &off) != napi_ok ||
+      napi_get_value_int64(info.Env(), info[i + 2], &n) != napi_ok)
+    return Fail(info.Env(), "berkeley-sockets: expected an integer argument");
+  if (off < 0 || n < 0 || static_cast<uint64_t>(off) > total || static_cast<uint64_t>(n) > total - off) {
     Napi::RangeError::New(info.Env(), "berkeley-sockets: offset/length outside the buffer")
         .ThrowAsJavaScriptException();
     return false;

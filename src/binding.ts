@@ -70,6 +70,23 @@ export interface Native {
   if_indextoname(index: number): string | undefined;
   strerror(errno: number): string;
   gai_strerror(code: number): string;
+  /** poll(2) over [fd, events, revents] triples; revents written back. */
+  poll(triples: Int32Array, timeoutMs: number): number;
+  /** select(2): the three arrays of descriptors; those not ready come back as -1. */
+  select(read: Int32Array, write: Int32Array, except: Int32Array, timeoutUs: number): number;
+  /** A uv_poll_t watcher on this environment's loop; the callback gets (status, events). */
+  Poller: new (fd: number, callback: (status: number, events: number) => void) => Poller;
+  uv: { UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number };
+}
+
+export interface Poller {
+  /** Watches for `events` (UV_READABLE | UV_WRITABLE…): 0, or a negative errno. */
+  start(events: number): number;
+  stop(): void;
+  /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */
+  close(): void;
+  ref(): void;
+  unref(): void;
 }
 
 // node-gyp-build picks prebuilds/<platform>-<arch>/*.node, else build/Release (compiled by `npm install`).

@@ -217,3 +217,13 @@ export const POLLERR: number = c.POLLERR;
 export const POLLHUP: number = c.POLLHUP;
 export const POLLNVAL: number = c.POLLNVAL;
 export const POLLRDHUP: number | undefined = c.POLLRDHUP;
+
+// select(2)
+export const FD_SETSIZE: number = c.FD_SETSIZE;
+
+// errno values the async layer branches on (the same numbers Node's os.constants.errno has)
+export const EAGAIN: number = c.EAGAIN;
+export const EWOULDBLOCK: number = c.EWOULDBLOCK;
+export const EINPROGRESS: number = c.EINPROGRESS;
+export const EINTR: number = c.EINTR;
+export const EBADF: number = c.EBADF;

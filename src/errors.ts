@@ -1,5 +1,6 @@
 // Errors shaped like Node's own: kernel failures are SystemErrors with code/errno/syscall (and the
 // address when one was involved); bad arguments are TypeError/RangeError with Node's ERR_* codes.
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorName, inspect } from 'node:util';
 
 /** Where a failing call was aimed, for the error message and the `address`/`port`/`path` fields. */
@@ -49,14 +50,26 @@ function fmtHost(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
+// libuv names only the errors it maps (not EINPROGRESS, ENETRESET, ESTALE…): the rest are named from
+// this platform's errno table, which Node exports from the same C headers.
+let errnoNames: Map<number, string> | undefined;
+function errnoName(errno: number): string | undefined {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    for (const [name, value] of Object.entries(osConstants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
+  }
+  return errnoNames.get(errno);
+}
+
 /** The error for a native result `rc < 0` (which is -errno). */
 export function errnoException(rc: number, syscall: string, target?: ErrorTarget): SystemError {
-  let code: string;
+  let code: string | undefined;
   try {
     code = getSystemErrorName(rc);
   } catch {
-    code = `Unknown system error ${rc}`;
+    code = undefined;
   }
+  if (code === undefined || code.startsWith('Unknown system error')) code = errnoName(-rc) ?? `Unknown system error ${rc}`;
   return new SystemError(code, rc, syscall, target);
 }
 

@@ -5,7 +5,21 @@ import { inspect } from 'node:util';
 import { native } from './binding';
 import { errnoException, invalidArgType, outOfRange } from './errors';
 import { INT32_MAX } from './validate';
-import { os } from './os';
+import { EBADF } from './constants';
+
+// The async layer (reactor.ts) registers here to stop watching a descriptor before it is closed or
+// released: epoll must never be left holding a number that may be reused.
+let closeHook: ((fd: number) => void) | undefined;
+
+/** @internal */
+export function setCloseHook(hook: (fd: number) => void): void {
+  closeHook = hook;
+}
+
+/** @internal Stop any watcher on `fd`: called before close(2) and before ownership leaves. */
+export function beforeClose(fd: number): void {
+  if (closeHook !== undefined) closeHook(fd);
+}
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
@@ -41,6 +55,7 @@ export class SocketHandle<F extends number = number> {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    beforeClose(fd);
     const rc = native.close(fd);
     if (rc < 0) throw errnoException(rc, 'close');
   }
@@ -51,8 +66,9 @@ export class SocketHandle<F extends number = number> {
    */
   release(): number {
     const fd = this.#fd;
-    if (fd < 0) throw errnoException(-os.EBADF, 'release');
+    if (fd < 0) throw errnoException(-EBADF, 'release');
     this.#fd = -1;
+    beforeClose(fd);
     return fd;
   }
 
@@ -80,7 +96,7 @@ export type Fd = SocketHandle<number> | number;
 export function fdOf(fd: Fd, syscall: string): number {
   if (fd instanceof SocketHandle) {
     const n = fd.fd;
-    if (n < 0) throw errnoException(-os.EBADF, syscall);
+    if (n < 0) throw errnoException(-EBADF, syscall);
     return n;
   }
   if (typeof fd === 'number') {

@@ -2,8 +2,9 @@
  * berkeley-sockets: the Berkeley socket system calls on real file descriptors, with their C names.
  *
  * Every call here is synchronous and blocks like its C counterpart (accept waits for a client, read
- * for data) — what a teaching program wants, and what a worker thread can afford. Each function's doc
- * names the man page it wraps.
+ * for data) — what a teaching program wants, and what a worker thread can afford. The same calls that
+ * never block the event loop are in `berkeley-sockets/promises`. Each function's doc names the man
+ * page it wraps.
  */
 export * from './constants';
 export { htons, htonl, ntohs, ntohl } from './byteorder';
@@ -16,6 +17,8 @@ export { inet_pton, inet_ntop, inet_addr, inet_aton, inet_ntoa } from './inet';
 export { read, write, recv, send, recvfrom, sendto, writeAll, readExactly } from './io';
 export type { Data, Received } from './io';
 export { setsockopt, getsockopt } from './options';
+export { select, poll, FdSet, FD_ZERO, FD_SET, FD_CLR, FD_ISSET } from './select';
+export type { SelectTimeout, SelectResult, PollFd } from './select';
 export {
   getaddrinfo, getnameinfo, gethostname, if_nametoindex, if_indextoname, strerror, gai_strerror,
 } from './resolve';

@@ -13,20 +13,23 @@ import { checkCount, checkInt, checkInt32 } from './validate';
 /** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */
 export type Data = Uint8Array | string;
 
-function bytesOf(data: unknown, name = 'data'): Uint8Array {
+/** @internal The bytes of a write's `data` (a string is encoded as UTF-8). */
+export function bytesOf(data: unknown, name = 'data'): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
 }
 
-function target(buf: unknown): Uint8Array {
+/** @internal The caller's read buffer, as bytes. */
+export function target(buf: unknown): Uint8Array {
   if (buf instanceof Uint8Array) return buf;
   if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   throw invalidArgType('buf', 'an instance of Buffer, TypedArray, or DataView', buf);
 }
 
-function window(buf: Uint8Array, count: number | undefined, offset: number | undefined): [number, number] {
+/** @internal [offset, length] of a read/write window, checked against the buffer. */
+export function window(buf: Uint8Array, count: number | undefined, offset: number | undefined): [number, number] {
   const off = offset === undefined ? 0 : checkInt(offset, 'offset', 0, buf.length);
   return [off, checkCount(count, buf.length - off, 'count')];
 }

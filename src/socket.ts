@@ -5,7 +5,7 @@ import { native } from './binding';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXEC } from './constants';
 import { type ErrorTarget, errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, fdOf } from './handle';
+import { type Fd, SocketHandle, beforeClose, fdOf } from './handle';
 import { type SockaddrInput, addrOut, decodeSockaddrAt, sockaddrBytes, takeAddrOut } from './sockaddr';
 import { checkInt32 } from './validate';
 
@@ -55,7 +55,9 @@ export function socketpair<D extends number>(domain: D, type: number, protocol =
  */
 export function close(fd: Fd): void {
   if (fd instanceof SocketHandle) return fd.close();
-  const rc = native.close(fdOf(fd, 'close'));
+  const n = fdOf(fd, 'close');
+  beforeClose(n);
+  const rc = native.close(n);
   if (rc < 0) throw errnoException(rc, 'close');
 }
 

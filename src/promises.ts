@@ -1,0 +1,272 @@
+/**
+ * berkeley-sockets/promises: the calls that can block, as promises that never block the event loop —
+ * the same C names and arguments as the synchronous API, plus an optional last `{ signal, timeout }`.
+ *
+ * Readiness, not threads: the descriptor is made non-blocking and watched with libuv's uv_poll (epoll)
+ * on this thread's own loop; when it is ready, the non-blocking system call is made. No call occupies a
+ * threadpool thread, so thousands can be pending while fs and dns still run. A descriptor used here is
+ * non-blocking from then on: synchronous calls on it fail with EAGAIN instead of waiting.
+ */
+import { constants as osConstants } from 'node:os';
+import { native } from './binding';
+import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
+import { errnoException, invalidArgType } from './errors';
+import type { AddressOf } from './family';
+import { type Fd, SocketHandle, fdOf } from './handle';
+import { type Data, type Received, bytesOf, target, window } from './io';
+import {
+  type AsyncOptions, type Waiter, abortError, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf, wouldBlock,
+} from './reactor';
+import { type PollFd, packPollFds, unpackRevents } from './select';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
+import { type Accepted, targetOf } from './socket';
+import { checkCount, checkInt, checkInt32 } from './validate';
+
+export type { AsyncOptions } from './reactor';
+
+const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
+
+/** The result of a non-blocking call: undefined to wait for readiness, a value, or a thrown SystemError. */
+function settle(rc: number, syscall: string, target?: Parameters<typeof errnoException>[2]): number | undefined {
+  if (rc >= 0) return rc;
+  if (wouldBlock(rc)) return undefined;
+  throw errnoException(rc, syscall, target);
+}
+
+/** accept(2) without blocking: resolves with the next connection (SOCK_CLOEXEC; `flags` may add SOCK_NONBLOCK). */
+export function accept<F extends number>(fd: SocketHandle<F> | number, options?: AsyncOptions & { flags?: number }): Promise<Accepted<F>> {
+  const n = fdOf(fd, 'accept');
+  const opts = checkOptions(options) as AsyncOptions & { flags?: number };
+  const flags = checkInt32(opts.flags ?? 0, 'options.flags');
+  return operate(n, 'accept', false, opts, () => {
+    const conn = settle(native.accept(n, flags, addrOut), 'accept');
+    if (conn === undefined) return undefined;
+    return { fd: new SocketHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
+  });
+}
+
+/**
+ * connect(2) without blocking: starts the handshake (EINPROGRESS), waits for writability, then reports
+ * the outcome from SO_ERROR (ECONNREFUSED, ETIMEDOUT…), as a C event loop does.
+ */
+export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOptions): Promise<void> {
+  const n = fdOf(fd, 'connect');
+  const opts = checkOptions(options);
+  const bytes = sockaddrBytes(addr);
+  watchOf(n); // non-blocking from here on
+  const rc = native.connect(n, bytes);
+  if (rc === 0) return;
+  if (rc !== -EINPROGRESS) throw errnoException(rc, 'connect', targetOf(bytes));
+  const soerr = new Uint8Array(4);
+  await operate(n, 'connect', true, opts, () => {
+    const r = native.getsockopt(n, SOL_SOCKET, SO_ERROR, soerr);
+    if (r < 0) throw errnoException(r, 'getsockopt');
+    const err = new Int32Array(soerr.buffer)[0]; // a C int, host byte order
+    if (err !== 0) throw errnoException(-err, 'connect', targetOf(bytes));
+    return true;
+  });
+}
+
+/** read(2) without blocking: resolves with the byte count once data (or end of file, 0) is there. */
+export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+  const n = fdOf(fd, 'read');
+  const b = target(buf);
+  const [off, len] = window(b, count, offset);
+  return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'));
+}
+
+/** recv(2) without blocking, with `flags` (MSG_PEEK, MSG_TRUNC…). */
+export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+  const n = fdOf(fd, 'recv');
+  const b = target(buf);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  return operate(n, 'recv', false, checkOptions(options), () => settle(native.recv(n, b, 0, len, flags), 'recv'));
+}
+
+/** recvfrom(2) without blocking: the next datagram and its sender. */
+export function recvfrom<F extends number>(
+  fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions,
+): Promise<Received<F>> {
+  const n = fdOf(fd, 'recvfrom');
+  const b = target(buf);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  return operate(n, 'recvfrom', false, checkOptions(options), () => {
+    const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
+    return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+  });
+}
+
+/** write(2) without blocking: resolves with how many bytes the kernel took (possibly fewer: see writeAll). */
+export function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+  const n = fdOf(fd, 'write');
+  const b = bytesOf(data);
+  const [off, len] = window(b, count, offset);
+  return operate(n, 'write', true, checkOptions(options), () => settle(native.write(n, b, off, len), 'write'));
+}
+
+/** send(2) without blocking, with `flags`; MSG_NOSIGNAL is always added. */
+export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+  const n = fdOf(fd, 'send');
+  const b = bytesOf(data);
+  const len = checkCount(count, b.length, 'count');
+  checkInt32(flags, 'flags');
+  return operate(n, 'send', true, checkOptions(options), () => settle(native.send(n, b, 0, len, flags), 'send'));
+}
+
+/** sendto(2) without blocking: `sendto(fd, data, addr, options?)` or `sendto(fd, data, flags, addr, options?)`. */
+export function sendto(fd: Fd, data: Data, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
+export function sendto(fd: Fd, data: Data, flags: number, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
+export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
+  const [flags, addr, options] = typeof a === 'number' ? [a, b, c] : [0, a, b];
+  const n = fdOf(fd, 'sendto');
+  const bytes = bytesOf(data);
+  checkInt32(flags, 'flags');
+  const sa = sockaddrBytes(addr as SockaddrInput);
+  return operate(n, 'sendto', true, checkOptions(options as AsyncOptions | undefined), () =>
+    settle(native.sendto(n, bytes, 0, bytes.length, flags as number, sa), 'sendto', targetOf(sa)));
+}
+
+/** Writes all of `data`, waiting for writability between partial writes. Resolves with the byte count. */
+export async function writeAll(fd: Fd, data: Data, options?: AsyncOptions): Promise<number> {
+  const b = bytesOf(data);
+  let done = 0;
+  while (done < b.length) {
+    try {
+      done += await write(fd, b, b.length - done, done, options);
+    } catch (e) {
+      throw Object.assign(e as Error, { bytesWritten: done });
+    }
+  }
+  return done;
+}
+
+/** Reads exactly `count` bytes (default: all of `buf`); resolves with fewer only at end of file. */
+export async function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
+  const b = target(buf);
+  const want = checkCount(count, b.length, 'count');
+  let done = 0;
+  while (done < want) {
+    let n: number;
+    try {
+      n = await read(fd, b, want - done, done, options);
+    } catch (e) {
+      throw Object.assign(e as Error, { bytesRead: done });
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * poll(2) without blocking the loop: resolves with the number of ready entries (filling in `revents`)
+ * once any is ready, or 0 after `timeout` ms (-1, the default, waits forever).
+ */
+export function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1, options?: AsyncOptions): Promise<number> {
+  const t = packPollFds(fds);
+  checkInt(timeout, 'timeout', -1, 2 ** 31 - 1);
+  const { signal, timeout: limit } = checkOptions(options);
+  const check = (): number => {
+    const rc = native.poll(t, 0);
+    if (rc < 0) throw errnoException(rc, 'poll');
+    unpackRevents(fds, t);
+    return rc;
+  };
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  let first: number;
+  try {
+    first = check();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (first > 0 || timeout === 0) return Promise.resolve(first);
+  return new Promise<number>((resolve, reject) => {
+    const queued: [number, boolean][] = [];
+    const timers: NodeJS.Timeout[] = [];
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      for (const [fd, write] of queued) dequeue(fd, write, waiter);
+      signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    // One waiter in the queue of every descriptor and direction asked for; whichever fires first
+    // re-polls them all (POLLERR/POLLHUP included), and the others are withdrawn.
+    const waiter: Waiter = {
+      syscall: 'poll',
+      attempt() {
+        try {
+          const rc = check();
+          if (rc === 0) return false;
+          finish(() => resolve(rc));
+        } catch (e) {
+          finish(() => reject(e));
+        }
+        return true;
+      },
+      fail: (err) => finish(() => reject(err)),
+    };
+    const onAbort = () => finish(() => reject(abortError(signal!)));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout > 0) timers.push(setTimeout(() => finish(() => resolve(check())), timeout));
+    if (limit !== undefined) timers.push(setTimeout(() => finish(() => reject(errnoException(-ETIMEDOUT, 'poll'))), limit));
+    const { POLLIN, POLLPRI, POLLOUT } = native.constants;
+    for (let i = 0; i < fds.length; i++) {
+      const events = t[3 * i + 1];
+      // Errors and hangups are reported whatever was asked: wait for readability if nothing else.
+      const read = (events & (POLLIN | POLLPRI)) !== 0 || (events & POLLOUT) === 0;
+      if (read) queued.push([t[3 * i], false]);
+      if (events & POLLOUT) queued.push([t[3 * i], true]);
+    }
+    for (const [fd, write] of queued) enqueue(fd, write, waiter);
+  });
+}
+
+/** Lets pending calls on `fd` keep the process alive (the default). */
+export function ref(fd: Fd): void {
+  refFd(fdOf(fd, 'ref'));
+}
+
+/** Pending calls on `fd` no longer keep the process alive (like `server.unref()`). */
+export function unref(fd: Fd): void {
+  unrefFd(fdOf(fd, 'unref'));
+}
+
+/** `for await (const { fd, address } of connections(srv))`: accept(2) in a loop; ends when `srv` is closed. */
+export async function* connections<F extends number>(srv: SocketHandle<F> | number, options?: AsyncOptions & { flags?: number }): AsyncGenerator<Accepted<F>> {
+  for (;;) {
+    try {
+      yield await accept(srv, options);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED' || (e as { code?: string }).code === 'EBADF') return;
+      throw e;
+    }
+  }
+}
+
+/** `for await (const chunk of chunks(fd))`: read(2) until end of file; each chunk is a new Buffer. */
+export async function* chunks(fd: Fd, size = 65536, options?: AsyncOptions): AsyncGenerator<Buffer> {
+  checkInt(size, 'size', 1, 2 ** 30);
+  for (;;) {
+    const buf = Buffer.allocUnsafe(size);
+    const n = await read(fd, buf, size, 0, options);
+    if (n === 0) return;
+    yield buf.subarray(0, n);
+  }
+}
+
+/** `for await (const { data, address } of datagrams(fd))`: recvfrom(2) in a loop, one datagram each. */
+export async function* datagrams<F extends number>(
+  fd: SocketHandle<F> | number, size = 65536, options?: AsyncOptions,
+): AsyncGenerator<{ data: Buffer; address: AddressOf<F> | null }> {
+  checkInt(size, 'size', 1, 2 ** 30);
+  for (;;) {
+    const buf = Buffer.allocUnsafe(size);
+    const { n, address } = await recvfrom(fd, buf, size, 0, options);
+    yield { data: buf.subarray(0, n), address };
+  }
+}

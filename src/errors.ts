@@ -32,14 +32,15 @@ export class SystemError extends Error {
     let where = '';
     if (target?.path !== undefined) where = ` ${target.path}`;
     else if (target?.address !== undefined) {
-      where = target.port !== undefined ? ` ${fmtHost(target.address)}:${target.port}` : ` ${target.address}`;
+      // As Node's exceptionWithHostPort: port 0 (let the kernel choose) is not shown.
+      where = target.port ? ` ${fmtHost(target.address)}:${target.port}` : ` ${target.address}`;
     } else if (detail !== undefined) where = ` ${detail}`;
     super(`${syscall} ${code}${where}`);
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
     if (target?.address !== undefined) (this as { address?: string }).address = target.address;
-    if (target?.port !== undefined) (this as { port?: number }).port = target.port;
+    if (target?.port) (this as { port?: number }).port = target.port;
     if (target?.path !== undefined) (this as { path?: string }).path = target.path;
   }
 

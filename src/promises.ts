@@ -1,6 +1,7 @@
 /**
  * berkeley-sockets/promises: the calls that can block, as promises that never block the event loop —
  * the same C names and arguments as the synchronous API, plus an optional last `{ signal, timeout }`.
+ * Every failure, bad arguments included, is a rejection (these are async functions), as in fs/promises.
  *
  * Readiness, not threads: the descriptor is made non-blocking and watched with libuv's uv_poll (epoll)
  * on this thread's own loop; when it is ready, the non-blocking system call is made. No call occupies a
@@ -34,7 +35,7 @@ function settle(rc: number, syscall: string, target?: Parameters<typeof errnoExc
 }
 
 /** accept(2) without blocking: resolves with the next connection (SOCK_CLOEXEC; `flags` may add SOCK_NONBLOCK). */
-export function accept<F extends number>(fd: SocketHandle<F> | number, options?: AsyncOptions & { flags?: number }): Promise<Accepted<F>> {
+export async function accept<F extends number>(fd: SocketHandle<F> | number, options?: AsyncOptions & { flags?: number }): Promise<Accepted<F>> {
   const n = fdOf(fd, 'accept');
   const opts = checkOptions(options) as AsyncOptions & { flags?: number };
   const flags = checkInt32(opts.flags ?? 0, 'options.flags');
@@ -64,11 +65,11 @@ export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOption
     const err = new Int32Array(soerr.buffer)[0]; // a C int, host byte order
     if (err !== 0) throw errnoException(-err, 'connect', targetOf(bytes));
     return true;
-  });
+  }, true);
 }
 
 /** read(2) without blocking: resolves with the byte count once data (or end of file, 0) is there. */
-export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+export async function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
   const n = fdOf(fd, 'read');
   const b = target(buf);
   const [off, len] = window(b, count, offset);
@@ -76,7 +77,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
 }
 
 /** recv(2) without blocking, with `flags` (MSG_PEEK, MSG_TRUNC…). */
-export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+export async function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   const n = fdOf(fd, 'recv');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
@@ -85,7 +86,7 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
 }
 
 /** recvfrom(2) without blocking: the next datagram and its sender. */
-export function recvfrom<F extends number>(
+export async function recvfrom<F extends number>(
   fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions,
 ): Promise<Received<F>> {
   const n = fdOf(fd, 'recvfrom');
@@ -99,7 +100,7 @@ export function recvfrom<F extends number>(
 }
 
 /** write(2) without blocking: resolves with how many bytes the kernel took (possibly fewer: see writeAll). */
-export function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+export async function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
   const n = fdOf(fd, 'write');
   const b = bytesOf(data);
   const [off, len] = window(b, count, offset);
@@ -107,7 +108,7 @@ export function write(fd: Fd, data: Data, count?: number, offset?: number, optio
 }
 
 /** send(2) without blocking, with `flags`; MSG_NOSIGNAL is always added. */
-export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+export async function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   const n = fdOf(fd, 'send');
   const b = bytesOf(data);
   const len = checkCount(count, b.length, 'count');
@@ -118,7 +119,7 @@ export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: As
 /** sendto(2) without blocking: `sendto(fd, data, addr, options?)` or `sendto(fd, data, flags, addr, options?)`. */
 export function sendto(fd: Fd, data: Data, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
 export function sendto(fd: Fd, data: Data, flags: number, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
-export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
+export async function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
   const [flags, addr, options] = typeof a === 'number' ? [a, b, c] : [0, a, b];
   const n = fdOf(fd, 'sendto');
   const bytes = bytesOf(data);
@@ -164,7 +165,7 @@ export async function readExactly(fd: Fd, buf: Uint8Array, count?: number, optio
  * poll(2) without blocking the loop: resolves with the number of ready entries (filling in `revents`)
  * once any is ready, or 0 after `timeout` ms (-1, the default, waits forever).
  */
-export function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1, options?: AsyncOptions): Promise<number> {
+export async function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1, options?: AsyncOptions): Promise<number> {
   const t = packPollFds(fds);
   checkInt(timeout, 'timeout', -1, 2 ** 31 - 1);
   const { signal, timeout: limit } = checkOptions(options);

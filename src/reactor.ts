@@ -137,15 +137,18 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
 }
 
 /**
- * Runs `call` now if nothing is queued ahead of it; if it would block, queues it until the descriptor
- * is ready (as a reader or a writer). `call` returns undefined while it would block, else the result.
+ * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
+ * before SO_ERROR means anything); if it would block, queues it until the descriptor is ready (as a
+ * reader or a writer). `call` returns undefined while it would block, else the result.
  */
-export function operate<T>(fd: number, syscall: string, write: boolean, options: AsyncOptions, call: () => T | undefined): Promise<T> {
+export function operate<T>(
+  fd: number, syscall: string, write: boolean, options: AsyncOptions, call: () => T | undefined, waitFirst = false,
+): Promise<T> {
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   const watch = watchOf(fd);
   const queue = write ? watch.writers : watch.readers;
-  if (queue.length === 0) {
+  if (queue.length === 0 && !waitFirst) {
     try {
       const v = call();
       if (v !== undefined) return Promise.resolve(v);

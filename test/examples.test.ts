@@ -81,6 +81,70 @@ sys.stdout.buffer.write(data)
   });
 });
 
+/** Starts an example and waits for `pattern` on its stdout or stderr; returns the first capture group. */
+async function startExample(name: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: string; exited: Promise<unknown[]>; out: () => string }> {
+  const child = spawn(process.execPath, [example(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  const exited = once(child, 'exit');
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  for (let i = 0; i < 200; i++) {
+    const m = pattern.exec(out) ?? pattern.exec(err);
+    if (m) return { child, match: m[1], exited, out: () => out };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${name} did not print ${pattern}: ${out} ${err}`);
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('examples/echo-async', () => {
+  it('echoes 1 MiB to each of 5 concurrent Python clients, then stops on SIGTERM', async () => {
+    const { child, match: port, exited } = await startExample('echo-async', ['0'], /listening on port (\d+)/);
+    const py = `
+import socket, threading
+s = socket.create_connection(("127.0.0.1", ${port}), timeout=20)
+data = bytes(range(256)) * 4096
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send); t.start()
+got = bytearray()
+while True:
+    c = s.recv(65536)
+    if not c: break
+    got += c
+t.join()
+print(len(got), got == data)
+`;
+    const results = await Promise.all(Array.from({ length: 5 }, () => run('python3', ['-c', py], { timeout: 30_000 })));
+    for (const r of results) expect(r.stdout.trim()).toBe('1048576 True');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});
+
+describe('examples/talk', () => {
+  it('carries lines both ways with select() on the keyboard and the socket', async () => {
+    const left = await startExample('talk', ['listen', '0'], /waiting on port (\d+)/);
+    const right = await startExample('talk', ['127.0.0.1', left.match], /(connected)/);
+    right.child.stdin!.write('salut\n');
+    await waitFor(() => left.out().includes('salut\n'), 'salut on the listening side');
+    left.child.stdin!.write('bonjour\n');
+    await waitFor(() => right.out().includes('bonjour\n'), 'bonjour on the connecting side');
+    right.child.stdin!.end(); // Ctrl-D: the connecting side leaves, the other sees end of file
+    const [[rcode], [lcode]] = await Promise.all([right.exited, left.exited]);
+    expect(rcode).toBe(0);
+    expect(lcode).toBe(0);
+  });
+});
+
 describe('npm start (the tour)', () => {
   it('prints each call with its result, for a TCP and a UDP exchange', async () => {
     const { stdout } = await run(process.execPath, [example('tour')], { timeout: 15_000 });

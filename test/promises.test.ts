@@ -1,4 +1,5 @@
 // berkeley-sockets/promises: the same calls, never blocking the event loop.
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -212,6 +213,29 @@ describe('promises: datagrams and poll', () => {
     await p.read(a, Buffer.alloc(1));
     expect(getNonBlocking(a)).toBe(true);
     expect(() => readSync(a, Buffer.alloc(1))).toThrow(expect.objectContaining({ code: 'EAGAIN' }));
+  });
+});
+
+describe('workers', () => {
+  it('tears down a Worker with pending async calls cleanly (its watchers close with its environment)', async () => {
+    const { srv } = tcpListener();
+    track(srv);
+    for (let round = 0; round < 3; round++) {
+      const worker = new Worker(`
+        const b = require('berkeley-sockets'); const p = require('berkeley-sockets/promises');
+        const { workerData, parentPort } = require('node:worker_threads');
+        const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);
+        p.read(x, Buffer.alloc(8));                      // pending forever
+        p.accept(workerData.fd);                          // pending on the main thread's listener
+        parentPort.postMessage('waiting');`, { eval: true, workerData: { fd: srv.fd } });
+      const [msg] = await once(worker, 'message');
+      expect(msg).toBe('waiting');
+      expect(await worker.terminate()).toBe(1); // terminated, not crashed
+    }
+    // The process survived three teardowns, and the listener still works here.
+    const c = track(socket(AF_INET, SOCK_STREAM, 0));
+    await p.connect(c, loopback(getsockname(srv).port));
+    track((await p.accept(srv, { timeout: 5000 })).fd);
   });
 });
 

@@ -2,8 +2,8 @@
 // error text tables strerror(3) / gai_strerror(3). These use the C library, so /etc/hosts,
 // /etc/services and nsswitch.conf apply exactly as they do for a C program — and they block like it.
 import { native, type ResolveFailure } from './binding';
-import { SystemError, errnoException, invalidArgType } from './errors';
-import { type SocketAddress, decodeSockaddr, sockaddrBytes, type SockaddrInput } from './sockaddr';
+import { SystemError, errnoException, invalidArgType, invalidArgValue } from './errors';
+import { type Inet6Address, type InetAddress, decodeSockaddr, sockaddrBytes, type SockaddrInput } from './sockaddr';
 import { checkInt, checkInt32 } from './validate';
 
 /** One result of getaddrinfo, with the C field names of `struct addrinfo`. */
@@ -11,8 +11,11 @@ export interface AddrInfo {
   ai_family: number;
   ai_socktype: number;
   ai_protocol: number;
-  /** Ready for socket(ai_family, …) then connect(fd, ai_addr) or bind(fd, ai_addr). */
-  ai_addr: SocketAddress;
+  /**
+   * Ready for socket(ai_family, …) then connect(fd, ai_addr) or bind(fd, ai_addr). Always an IP
+   * address (getaddrinfo returns only AF_INET / AF_INET6), so it type-checks as a connect() argument.
+   */
+  ai_addr: InetAddress | Inet6Address;
   /** Set on the first result when hints.ai_flags has AI_CANONNAME. */
   ai_canonname?: string;
 }
@@ -36,12 +39,18 @@ function eaiName(code: number): string {
   return eaiNames.get(code) ?? `EAI_${code}`;
 }
 
-function resolveError(f: ResolveFailure, syscall: string, detail?: string): SystemError {
+function resolveError(f: ResolveFailure, syscall: string, detail?: string, hostname?: string): SystemError {
   // EAI_SYSTEM means "look at errno": report that errno, as a C program would with perror().
   if (f.eai === native.constants.EAI_SYSTEM && f.errno < 0) return errnoException(f.errno, syscall);
   const err = new SystemError(eaiName(f.eai), f.eai, syscall, undefined, detail);
-  if (detail !== undefined) Object.defineProperty(err, 'hostname', { value: detail, enumerable: true });
+  if (hostname !== undefined) Object.defineProperty(err, 'hostname', { value: hostname, enumerable: true });
   return err;
+}
+
+/** A string C will read to its end: a NUL would cut 'localhost\0.example.com' to 'localhost'. */
+function checkNoNul(value: string, name: string): string {
+  if (value.includes('\0')) throw invalidArgValue(name, value, 'must be a string without null bytes');
+  return value;
 }
 
 /**
@@ -52,9 +61,10 @@ function resolveError(f: ResolveFailure, syscall: string, detail?: string): Syst
  */
 export function getaddrinfo(node: string | null, service?: string | number | null, hints: AddrInfoHints = {}): AddrInfo[] {
   if (node !== null && typeof node !== 'string') throw invalidArgType('node', 'of type string or null', node);
+  if (node !== null) checkNoNul(node, 'node');
   let serv: string | null = null;
   if (typeof service === 'number') serv = String(checkInt(service, 'service', 0, 0xffff));
-  else if (typeof service === 'string') serv = service;
+  else if (typeof service === 'string') serv = checkNoNul(service, 'service');
   else if (service !== null && service !== undefined) throw invalidArgType('service', 'of type string, number or null', service);
   if (hints === null || typeof hints !== 'object') throw invalidArgType('hints', 'of type object', hints);
   const r = native.getaddrinfo(
@@ -64,9 +74,9 @@ export function getaddrinfo(node: string | null, service?: string | number | nul
     checkInt32(hints.ai_protocol ?? 0, 'hints.ai_protocol'),
     checkInt32(hints.ai_flags ?? 0, 'hints.ai_flags'),
   );
-  if (!Array.isArray(r)) throw resolveError(r, 'getaddrinfo', node ?? serv ?? undefined);
+  if (!Array.isArray(r)) throw resolveError(r, 'getaddrinfo', node ?? serv ?? undefined, node ?? undefined);
   return r.map(([family, socktype, protocol, addr, canon]) => {
-    const info: AddrInfo = { ai_family: family, ai_socktype: socktype, ai_protocol: protocol, ai_addr: decodeSockaddr(addr) };
+    const info: AddrInfo = { ai_family: family, ai_socktype: socktype, ai_protocol: protocol, ai_addr: decodeSockaddr(addr) as InetAddress | Inet6Address };
     if (canon !== undefined) info.ai_canonname = canon;
     return info;
   });
@@ -94,6 +104,7 @@ export function gethostname(): string {
 /** if_nametoindex(3): the index of a network interface ('lo' → 1), or 0 if there is none. */
 export function if_nametoindex(ifname: string): number {
   if (typeof ifname !== 'string') throw invalidArgType('ifname', 'of type string', ifname);
+  if (ifname.includes('\0')) return 0; // C would look up only the part before the NUL
   return native.if_nametoindex(ifname);
 }
 

@@ -244,8 +244,9 @@ function encodeInet6(a: Inet6AddressInput): Buffer {
       const zone = address.slice(pct + 1);
       address = address.slice(0, pct);
       if (a.scope_id === undefined) {
-        scope = /^\d+$/.test(zone) ? Number(zone) : native.if_nametoindex(zone);
-        if (!scope) throw invalidArgValue('address', a.address, 'names an unknown interface');
+        // A NUL would end the C string early ('lo\0junk' → lo); a number must fit sin6_scope_id.
+        scope = /^\d+$/.test(zone) ? Number(zone) : zone.includes('\0') ? 0 : native.if_nametoindex(zone);
+        if (!scope || scope > 0xffffffff) throw invalidArgValue('address', a.address, 'names an unknown interface');
       }
     }
   }

@@ -10,7 +10,8 @@
         "native/transfer.cc",
         "native/options.cc",
         "native/resolve.cc",
-        "native/readiness.cc"
+        "native/readiness.cc",
+        "native/message.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

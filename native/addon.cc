@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterOptions(env, exports);
   bs::RegisterResolve(env, exports);
   bs::RegisterReadiness(env, exports);
+  bs::RegisterMessage(env, exports);
   return exports;
 }
 

@@ -230,6 +230,21 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_CONST(TCP_NOTSENT_LOWAT);
 #endif
 
+#ifdef __linux__
+  // TCP states, as tcpi_state in TCP_INFO reports them (an enum in <netinet/tcp.h>, hence no #ifdef each)
+  BS_CONST(TCP_ESTABLISHED);
+  BS_CONST(TCP_SYN_SENT);
+  BS_CONST(TCP_SYN_RECV);
+  BS_CONST(TCP_FIN_WAIT1);
+  BS_CONST(TCP_FIN_WAIT2);
+  BS_CONST(TCP_TIME_WAIT);
+  BS_CONST(TCP_CLOSE);
+  BS_CONST(TCP_CLOSE_WAIT);
+  BS_CONST(TCP_LAST_ACK);
+  BS_CONST(TCP_LISTEN);
+  BS_CONST(TCP_CLOSING);
+#endif
+
   // IPv4 options (ip(7))
   BS_CONST(IP_TOS);
   BS_CONST(IP_TTL);
@@ -429,6 +444,28 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_LAYOUT("sockaddr_un", sizeof(sockaddr_un));
   BS_LAYOUT("sun_path", offsetof(sockaddr_un, sun_path));
   BS_LAYOUT("sun_path_size", sizeof(reinterpret_cast<sockaddr_un*>(0)->sun_path));
+  // Ancillary data (cmsg(3)) for src/message.ts. cmsg_len is a size_t on Linux/glibc and a socklen_t
+  // on BSD/macOS/musl; the alignment is sizeof(size_t) on Linux and 4 on macOS.
+  BS_LAYOUT("cmsghdr", sizeof(cmsghdr));
+  BS_LAYOUT("cmsg_len", offsetof(cmsghdr, cmsg_len));
+  BS_LAYOUT("cmsg_len_size", sizeof(reinterpret_cast<cmsghdr*>(0)->cmsg_len));
+  BS_LAYOUT("cmsg_level", offsetof(cmsghdr, cmsg_level));
+  BS_LAYOUT("cmsg_type", offsetof(cmsghdr, cmsg_type));
+  BS_LAYOUT("cmsg_data", CMSG_LEN(0));                      // CMSG_DATA(c) - (unsigned char*)c
+  BS_LAYOUT("cmsg_align", CMSG_SPACE(1) - CMSG_SPACE(0));  // CMSG_ALIGN(1)
+  BS_LAYOUT("sizeof_int", sizeof(int));                     // one SCM_RIGHTS descriptor
+#ifdef SCM_CREDENTIALS
+  BS_LAYOUT("ucred", sizeof(ucred));
+  BS_LAYOUT("ucred_pid", offsetof(ucred, pid));
+  BS_LAYOUT("ucred_uid", offsetof(ucred, uid));
+  BS_LAYOUT("ucred_gid", offsetof(ucred, gid));
+#endif
+#ifdef IP_PKTINFO
+  BS_LAYOUT("in_pktinfo", sizeof(in_pktinfo));
+  BS_LAYOUT("ipi_ifindex", offsetof(in_pktinfo, ipi_ifindex));
+  BS_LAYOUT("ipi_spec_dst", offsetof(in_pktinfo, ipi_spec_dst));
+  BS_LAYOUT("ipi_addr", offsetof(in_pktinfo, ipi_addr));
+#endif
 #undef BS_LAYOUT
   exportsRoot.Set("layout", layout);
   Napi::Object platform = Napi::Object::New(env);

@@ -78,5 +78,6 @@ void RegisterTransfer(Napi::Env env, Napi::Object exports);
 void RegisterOptions(Napi::Env env, Napi::Object exports);
 void RegisterResolve(Napi::Env env, Napi::Object exports);
 void RegisterReadiness(Napi::Env env, Napi::Object exports);
+void RegisterMessage(Napi::Env env, Napi::Object exports);
 
 }  // namespace bs

@@ -20,6 +20,26 @@ export interface Layout {
   sockaddr_un: number;
   sun_path: number;
   sun_path_size: number;
+  /** Ancillary data (cmsg(3)): sizeof(struct cmsghdr), its field offsets, CMSG_LEN(0), CMSG_ALIGN(1). */
+  cmsghdr: number;
+  cmsg_len: number;
+  /** 8 where cmsg_len is a size_t (Linux/glibc), 4 where it is a socklen_t (BSD, macOS). */
+  cmsg_len_size: number;
+  cmsg_level: number;
+  cmsg_type: number;
+  cmsg_data: number;
+  cmsg_align: number;
+  sizeof_int: number;
+  /** struct ucred (SCM_CREDENTIALS): Linux only. */
+  ucred?: number;
+  ucred_pid?: number;
+  ucred_uid?: number;
+  ucred_gid?: number;
+  /** struct in_pktinfo (IP_PKTINFO): where the platform has it. */
+  in_pktinfo?: number;
+  ipi_ifindex?: number;
+  ipi_spec_dst?: number;
+  ipi_addr?: number;
 }
 
 /** Failure of getaddrinfo/getnameinfo: the EAI_* code, and -errno when it is EAI_SYSTEM. */
@@ -38,6 +58,8 @@ export type AddrInfoRow = [family: number, socktype: number, protocol: number, a
 export interface Native {
   constants: Record<string, number>;
   layout: Layout;
+  /** Structures carried by socket options: { size, fields: { name: [offset, size] } } (options.cc). */
+  optionLayouts: Record<string, { size: number; fields: Record<string, [number, number]> }>;
   abi: { addrHeader: number };
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number, out: Int32Array): number;
@@ -56,6 +78,13 @@ export interface Native {
   send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
   recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addrOut: Uint8Array): number;
   sendto(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addr: Uint8Array): number;
+  /** sendmsg(2): gathers `iov`; `name` is sockaddr bytes, `control` raw cmsg records (message.ts). */
+  sendmsg(fd: number, iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null, flags: number): number;
+  /**
+   * recvmsg(2) with MSG_CMSG_CLOEXEC always added: scatters into `iov`, cmsg records into `control`,
+   * the sender into `addrOut`; `info` receives [msg_controllen, msg_flags].
+   */
+  recvmsg(fd: number, iov: Uint8Array[], control: Uint8Array, addrOut: Uint8Array, flags: number, info: Int32Array): number;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
   getaddrinfo(

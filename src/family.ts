@@ -16,3 +16,11 @@ export type AddressOf<F extends number> = F extends AddressFamily<'inet'>
     : F extends AddressFamily<'unix'>
       ? UnixAddress
       : SocketAddress;
+
+declare const optionBrand: unique symbol;
+
+/**
+ * A socket option constant whose type remembers what the option carries ('int', 'timeval', 'linger',
+ * 'tcp_info'…), so getsockopt/setsockopt are typed by the option name (see options.ts).
+ */
+export type SockOpt<Kind extends string> = number & { readonly [optionBrand]: Kind };

@@ -10,13 +10,23 @@ export * from './constants';
 export { htons, htonl, ntohs, ntohl } from './byteorder';
 export { SystemError } from './errors';
 export type { ErrorTarget } from './errors';
-export type { AddressFamily, AddressOf } from './family';
+export type { AddressFamily, AddressOf, SockOpt } from './family';
 export { SocketHandle, fromFd } from './handle';
 export type { Fd } from './handle';
 export { inet_pton, inet_ntop, inet_addr, inet_aton, inet_ntoa } from './inet';
 export { read, write, recv, send, recvfrom, sendto, writeAll, readExactly } from './io';
 export type { Data, Received } from './io';
-export { setsockopt, getsockopt } from './options';
+export { sendmsg, recvmsg, sendFds, recvFds, CMSG_SPACE, CMSG_LEN } from './message';
+export type {
+  ControlMessage, ControlMessageInput, RightsMessage, RightsMessageInput, CredentialsMessage, PktInfoMessage,
+  PktInfoMessageInput, RawControlMessage, RawControlMessageInput, SendMsgOptions, RecvMsgOptions, ReceivedMessage,
+  ReceivedFds,
+} from './message';
+export { setsockopt, getsockopt, optionKind } from './options';
+export type { Timeval, Linger, Ucred, IpMreq, Ipv6Mreq, TcpInfo, OptionKind, OptionValues, OptionInputs } from './options';
+export { setKeepAlive, getKeepAlive } from './keepalive';
+export type { KeepAlive } from './keepalive';
+export { fdOf, toNetSocket, toNetServer } from './interop';
 export { select, poll, FdSet, FD_ZERO, FD_SET, FD_CLR, FD_ISSET } from './select';
 export type { SelectTimeout, SelectResult, PollFd } from './select';
 export {

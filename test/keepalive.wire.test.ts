@@ -144,3 +144,24 @@ describe.runIf(netns)('a dead peer (network namespace + iptables)', () => {
     expect(r.elapsed as number).toBeLessThan(5000);
   }, 20_000);
 });
+
+describe.runIf(wire && netns)('the keepalive lab (npm run keepalive-lab)', () => {
+  it('shows answered probes, then unanswered ones, then ETIMEDOUT after idle + interval × count', async () => {
+    const lab = spawn(process.execPath, [path.join(dist, 'examples', 'keepalive-lab.js'), '--idle', '1', '--interval', '1', '--count', '2'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(lab);
+    let out = '';
+    lab.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const [code] = (await new Promise((resolve) => lab.on('exit', (...a) => resolve(a)))) as [number];
+    expect(code, out).toBe(0);
+    const [live, dead] = out.split('2. The peer vanishes');
+    expect(live.match(/keepalive probe/g)?.length ?? 0, out).toBeGreaterThanOrEqual(2);
+    expect(live).toMatch(/ACK: the peer is alive/);
+    expect(dead.match(/keepalive probe/g)?.length ?? 0, out).toBe(2);
+    const m = /read\(\) failed with ETIMEDOUT after ([\d.]+) s \(idle \+ interval × count = 1 \+ 1 × 2 = 3 s\)/.exec(dead);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(2.5);
+    expect(Number(m![1])).toBeLessThan(5);
+  }, 30_000);
+});

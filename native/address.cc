@@ -69,7 +69,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
     conn = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);
     err = errno;
 #else
-    conn = ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    conn = ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // no accept4: FD_CLOEXEC just below
     err = errno;
     if (conn >= 0) {
       ::fcntl(conn, F_SETFD, FD_CLOEXEC);

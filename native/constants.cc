@@ -23,7 +23,7 @@ namespace bs {
 void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   Napi::Object exports = Napi::Object::New(env);
 
-  // Address families (socket(2), address_families(7))
+  // Address families (address_families(7))
   BS_CONST(AF_UNSPEC);
   BS_CONST(AF_UNIX);
 #ifdef AF_LOCAL
@@ -104,7 +104,7 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_CONST(SOL_RAW);
 #endif
 
-  // Socket-level options (socket(7))
+  // Socket-level options (man 7 socket)
   BS_CONST(SO_DEBUG);
   BS_CONST(SO_REUSEADDR);
 #ifdef SO_REUSEPORT

@@ -6,7 +6,7 @@ import type { AddressFamily, SockOpt } from './family';
 
 const c = native.constants as Record<string, number>;
 
-// Address families (socket(2), address_families(7))
+// Address families (address_families(7))
 export const AF_UNSPEC: number = c.AF_UNSPEC;
 export const AF_UNIX: AddressFamily<'unix'> = c.AF_UNIX as never;
 export const AF_LOCAL: AddressFamily<'unix'> | undefined = c.AF_LOCAL as never;
@@ -51,7 +51,7 @@ export const SOL_TCP: number | undefined = c.SOL_TCP;
 export const SOL_UDP: number | undefined = c.SOL_UDP;
 export const SOL_RAW: number | undefined = c.SOL_RAW;
 
-// Socket-level options (socket(7))
+// Socket-level options (man 7 socket)
 export const SO_DEBUG: SockOpt<'int'> = c.SO_DEBUG as never;
 export const SO_REUSEADDR: SockOpt<'int'> = c.SO_REUSEADDR as never;
 export const SO_REUSEPORT: SockOpt<'int'> | undefined = c.SO_REUSEPORT as never;

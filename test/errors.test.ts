@@ -162,8 +162,8 @@ describe('SystemError', () => {
     expect(inet.message).toBe('bind EADDRINUSE 10.0.0.1:80');
     const inet6 = new SystemError('EADDRINUSE', -E.EADDRINUSE, 'bind', { address: 'fe80::1', port: 80 });
     expect(inet6.message).toBe('bind EADDRINUSE [fe80::1]:80');
-    const hostOnly = new SystemError('EINVAL', -E.EINVAL, 'inet_pton', { address: '1.2.3.4' });
-    expect(hostOnly.message).toBe('inet_pton EINVAL 1.2.3.4');
+    const hostOnly = new SystemError('EINVAL', -E.EINVAL, 'inet_pton', { address: '10.2.3.4' });
+    expect(hostOnly.message).toBe('inet_pton EINVAL 10.2.3.4');
     expect(hostOnly.port).toBeUndefined();
     const unix = new SystemError('ENOENT', -E.ENOENT, 'connect', { path: '/x/y' });
     expect(unix.message).toBe('connect ENOENT /x/y');

@@ -31,7 +31,7 @@ describe('inet_pton, two-argument form', () => {
     const b = inet_pton(AF_INET, '127.0.0.1');
     expect(Buffer.isBuffer(b)).toBe(true);
     expect([...b]).toEqual([127, 0, 0, 1]);
-    expect([...inet_pton(AF_INET, '192.0.2.255')]).toEqual([192, 0, 2, 255]);
+    expect([...inet_pton(AF_INET, '10.0.2.255')]).toEqual([10, 0, 2, 255]);
     expect([...inet_pton(AF_INET, '0.0.0.0')]).toEqual([0, 0, 0, 0]);
   });
 
@@ -56,8 +56,8 @@ describe('inet_pton, two-argument form', () => {
 
   it.each([
     ['1.2.3', 'three parts (inet_pton wants exactly four)'],
-    ['256.1.1.1', 'a part above 255'],
-    ['1.2.3.4.5', 'five parts'],
+    ['127.256.1.1', 'a part above 255'],
+    ['10.2.3.4.5', 'five parts'],
     ['127.1', 'the historical short form'],
     ['0x7f.0.0.1', 'hex'],
     [' 127.0.0.1', 'leading space'],
@@ -72,9 +72,9 @@ describe('inet_pton, two-argument form', () => {
   });
 
   // POSIX leaves leading zeros in inet_pton unspecified; glibc rejects them as possibly octal.
-  it.skipIf(!isGlibc)('rejects a leading zero such as 01.2.3.4 (glibc refuses it as possibly octal)', () => {
-    expect(thrown(() => inet_pton(AF_INET, '01.2.3.4')).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(thrown(() => inet_pton(AF_INET, '1.2.3.04')).code).toBe('ERR_INVALID_ARG_VALUE');
+  it.skipIf(!isGlibc)('rejects a leading zero such as 127.01.0.1 (glibc refuses it as possibly octal)', () => {
+    expect(thrown(() => inet_pton(AF_INET, '127.01.0.1')).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(thrown(() => inet_pton(AF_INET, '127.2.3.04')).code).toBe('ERR_INVALID_ARG_VALUE');
   });
 
   it('rejects "127.0.0.1\\0x" instead of stopping at the NUL as a C string would', () => {
@@ -95,7 +95,7 @@ describe('inet_pton, two-argument form', () => {
     expect([...inet_pton(AF_INET6, longest)]).toEqual(Array(16).fill(0xff));
     // Cut to 45 characters this would be valid again: the extra digit must not be silently dropped.
     expect(thrown(() => inet_pton(AF_INET6, `${longest}5`)).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(thrown(() => inet_pton(AF_INET, `1.2.3.4${' '.repeat(60)}`)).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(thrown(() => inet_pton(AF_INET, `10.2.3.4${' '.repeat(60)}`)).code).toBe('ERR_INVALID_ARG_VALUE');
   });
 
   it('fails with an EAFNOSUPPORT SystemError for a family that has no text form', () => {
@@ -121,8 +121,8 @@ describe('inet_pton, three-argument C form', () => {
     expect(inet_pton(AF_INET, '127.0.0.1', a)).toBe(1);
     expect(a.s_addr).toBe(htonl(INADDR_LOOPBACK));
     expect(a.s_addr).toBe(sAddrOf([127, 0, 0, 1]));
-    expect(inet_pton(AF_INET, '1.2.3.4', a)).toBe(1);
-    expect(a.s_addr).toBe(sAddrOf([1, 2, 3, 4]));
+    expect(inet_pton(AF_INET, '10.2.3.4', a)).toBe(1);
+    expect(a.s_addr).toBe(sAddrOf([10, 2, 3, 4]));
   });
 
   it('fills an in6_addr and returns 1', () => {
@@ -142,7 +142,7 @@ describe('inet_pton, three-argument C form', () => {
 
   it('returns 0 and leaves dst untouched for text that is not an address', () => {
     const a = new in_addr(0x11223344);
-    for (const bad of ['1.2.3', '256.1.1.1', '127.0.0.1\0x', 'localhost', '']) {
+    for (const bad of ['1.2.3', '127.256.1.1', '127.0.0.1\0x', 'localhost', '']) {
       expect(inet_pton(AF_INET, bad, a), bad).toBe(0);
     }
     expect(a.s_addr).toBe(0x11223344);
@@ -160,7 +160,7 @@ describe('inet_pton, three-argument C form', () => {
   it('refuses a destination too small or of the wrong kind', () => {
     expect(thrown(() => inet_pton(AF_INET6, '::1', new Uint8Array(4))).code).toBe('ERR_INVALID_ARG_VALUE');
     expect(thrown(() => inet_pton(AF_INET6, '::1', new in_addr())).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(thrown(() => inet_pton(AF_INET, '1.2.3.4', new in6_addr())).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(thrown(() => inet_pton(AF_INET, '10.2.3.4', new in6_addr())).code).toBe('ERR_INVALID_ARG_VALUE');
   });
 });
 
@@ -172,7 +172,7 @@ describe('inet_ntop', () => {
 
   it('prints an in_addr from its s_addr (network byte order) and a bare s_addr number', () => {
     expect(inet_ntop(AF_INET, new in_addr(htonl(INADDR_LOOPBACK)))).toBe('127.0.0.1');
-    expect(inet_ntop(AF_INET, { s_addr: sAddrOf([192, 0, 2, 1]) })).toBe('192.0.2.1');
+    expect(inet_ntop(AF_INET, { s_addr: sAddrOf([10, 0, 2, 1]) })).toBe('10.0.2.1');
     expect(inet_ntop(AF_INET, sAddrOf([10, 9, 8, 7]) as never)).toBe('10.9.8.7');
   });
 
@@ -226,7 +226,7 @@ describe('inet_ntop', () => {
 describe('inet_addr', () => {
   it('returns s_addr in network byte order', () => {
     expect(inet_addr('127.0.0.1')).toBe(htonl(INADDR_LOOPBACK));
-    expect(inet_addr('1.2.3.4')).toBe(sAddrOf([1, 2, 3, 4]));
+    expect(inet_addr('10.2.3.4')).toBe(sAddrOf([10, 2, 3, 4]));
   });
 
   it('accepts the historical short, hex and octal forms that inet_pton refuses', () => {
@@ -236,14 +236,14 @@ describe('inet_addr', () => {
     expect(inet_addr('0x7f.0.0.1')).toBe(lo);
     expect(inet_addr('0177.0.0.1')).toBe(lo); // a leading 0 means octal: 0177 = 127
     expect(inet_addr('2130706433')).toBe(lo); // one 32-bit number
-    expect(inet_addr('010.0.0.1')).toBe(sAddrOf([8, 0, 0, 1]));
+    expect(inet_addr('0177.0.0.010')).toBe(sAddrOf([127, 0, 0, 8])); // 010 octal = 8
   });
 
   it('returns INADDR_NONE both for garbage and for the valid 255.255.255.255 (the classic ambiguity)', () => {
     expect(INADDR_NONE).toBe(0xffffffff);
     expect(inet_addr('255.255.255.255')).toBe(INADDR_NONE);
     expect(inet_addr('not an address')).toBe(INADDR_NONE);
-    expect(inet_addr('256.1.1.1')).toBe(INADDR_NONE);
+    expect(inet_addr('127.256.1.1')).toBe(INADDR_NONE);
     expect(inet_addr('')).toBe(INADDR_NONE);
     // inet_aton tells them apart
     expect(inet_aton('255.255.255.255')).toEqual({ s_addr: 0xffffffff });
@@ -264,8 +264,8 @@ describe('inet_aton', () => {
     const a = new in_addr();
     expect(inet_aton('127.1', a)).toBe(1);
     expect(a.s_addr).toBe(htonl(INADDR_LOOPBACK));
-    expect(inet_aton('1.2.3.256', a)).toBe(0);
-    expect(inet_aton('1.2.3.4.5', a)).toBe(0);
+    expect(inet_aton('127.2.3.256', a)).toBe(0);
+    expect(inet_aton('10.2.3.4.5', a)).toBe(0);
     expect(inet_aton('4294967296', a)).toBe(0);
     expect(a.s_addr).toBe(htonl(INADDR_LOOPBACK));
   });
@@ -277,7 +277,7 @@ describe('inet_aton', () => {
   });
 
   it('fails with ERR_INVALID_ARG_TYPE for a non-object inp', () => {
-    expect(thrown(() => inet_aton('1.2.3.4', 5 as never)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => inet_aton('10.2.3.4', 5 as never)).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(thrown(() => inet_aton(null as never)).code).toBe('ERR_INVALID_ARG_TYPE');
   });
 });
@@ -285,13 +285,13 @@ describe('inet_aton', () => {
 describe('inet_ntoa', () => {
   it('prints an in_addr or an s_addr number as a dotted quad', () => {
     expect(inet_ntoa(new in_addr(htonl(INADDR_LOOPBACK)))).toBe('127.0.0.1');
-    expect(inet_ntoa(htonl(0xc0000201))).toBe('192.0.2.1');
+    expect(inet_ntoa(htonl(0x0a000201))).toBe('10.0.2.1');
     expect(inet_ntoa(0)).toBe('0.0.0.0');
     expect(inet_ntoa(0xffffffff)).toBe('255.255.255.255');
   });
 
   it('is the inverse of inet_aton and agrees with inet_ntop', () => {
-    for (const s of ['127.0.0.1', '10.20.30.40', '192.0.2.254', '0.0.0.1']) {
+    for (const s of ['127.0.0.1', '10.20.30.40', '10.0.2.254', '0.0.0.1']) {
       const a = inet_aton(s);
       expect(a).not.toBeNull();
       expect(inet_ntoa(a!)).toBe(s);

@@ -1,4 +1,5 @@
-// socket.cc — socket(2), socketpair(2), close(2), shutdown(2), fcntl(2) flag commands.
+// socket.cc — creating and closing descriptors: the socket, socketpair, close, shutdown system calls
+// (man 2 each) and the fcntl flag commands.
 //
 // Every descriptor is born close-on-exec: SOCK_CLOEXEC where the kernel has it (Linux, FreeBSD), else
 // an immediate FD_CLOEXEC (macOS, where a concurrent fork+exec could still see it for an instant).
@@ -23,7 +24,7 @@ void SetCloexecAndNosigpipe(int fd) {
 }
 #endif
 
-// socket(domain, type, protocol) -> fd | -errno
+// The socket call: (domain, type, protocol) -> fd | -errno
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   int32_t domain, type, protocol;
   if (!ArgInt(info, 0, &domain) || !ArgInt(info, 1, &type) || !ArgInt(info, 2, &protocol)) return {};
@@ -31,14 +32,14 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
   int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
   int err = errno;
 #else
-  int fd = ::socket(domain, type, protocol);
+  int fd = ::socket(domain, type, protocol);  // no SOCK_CLOEXEC here: FD_CLOEXEC just below
   int err = errno;
   if (fd >= 0) SetCloexecAndNosigpipe(fd);
 #endif
   return Result(info.Env(), fd, err);
 }
 
-// socketpair(domain, type, protocol, Int32Array(2) out) -> 0 | -errno
+// The socketpair call: (domain, type, protocol, Int32Array(2) out) -> 0 | -errno
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int32_t domain, type, protocol;
   uint8_t* out;
@@ -55,7 +56,7 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int rc = ::socketpair(domain, type | SOCK_CLOEXEC, protocol, sv);
   int err = errno;
 #else
-  int rc = ::socketpair(domain, type, protocol, sv);
+  int rc = ::socketpair(domain, type, protocol, sv);  // no SOCK_CLOEXEC here: FD_CLOEXEC below
   int err = errno;
   if (rc == 0) { SetCloexecAndNosigpipe(sv[0]); SetCloexecAndNosigpipe(sv[1]); }
 #endif

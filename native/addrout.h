@@ -6,6 +6,13 @@
 
 namespace bs {
 
+// Added to every send: a closed peer is an EPIPE error, never a SIGPIPE that kills the process.
+#ifdef MSG_NOSIGNAL
+constexpr int kNoSignal = MSG_NOSIGNAL;
+#else
+constexpr int kNoSignal = 0;  // macOS: SO_NOSIGPIPE is set on every socket at creation instead
+#endif
+
 // Checks the scratch buffer can hold a sockaddr_storage; false (with a JS exception) otherwise.
 inline bool ArgAddrOut(const Napi::CallbackInfo& info, size_t i, uint8_t** out) {
   uint8_t* data;

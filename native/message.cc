@@ -18,12 +18,6 @@
 namespace bs {
 namespace {
 
-#ifdef MSG_NOSIGNAL
-constexpr int kNoSignal = MSG_NOSIGNAL;
-#else
-constexpr int kNoSignal = 0;  // macOS: SO_NOSIGPIPE is set on every socket at creation instead
-#endif
-
 // A JavaScript array of byte arrays as iovecs pointing straight at their memory (no copy).
 bool ArgIovecs(const Napi::CallbackInfo& info, size_t i, std::vector<iovec>* out) {
   napi_env env = info.Env();

@@ -12,12 +12,6 @@
 namespace bs {
 namespace {
 
-#ifdef MSG_NOSIGNAL
-constexpr int kNoSignal = MSG_NOSIGNAL;
-#else
-constexpr int kNoSignal = 0;  // macOS: SO_NOSIGPIPE is set on every socket at creation instead
-#endif
-
 // read(fd, buf, offset, length) -> bytes | -errno
 Napi::Value Read(const Napi::CallbackInfo& info) {
   int32_t fd;

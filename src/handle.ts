@@ -34,6 +34,9 @@ export class SocketHandle<F extends number = number> {
 
   /** Takes ownership of `fd`; prefer `fromFd()`, which checks the number is open. */
   constructor(fd: number) {
+    // A fraction would be truncated by the addon to another descriptor's number: refuse it here.
+    if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number', fd);
+    if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
     this.#fd = fd;
   }
 

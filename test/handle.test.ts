@@ -374,3 +374,12 @@ describe('raw descriptor numbers', () => {
     expectEBADF(() => write(n, 'x'), 'write');
   });
 });
+
+describe('new SocketHandle(n)', () => {
+  it('refuses what is not a descriptor number instead of truncating it to one', async () => {
+    const { SocketHandle } = await import('../src/index');
+    expect(() => new SocketHandle(3.5)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new SocketHandle(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new SocketHandle('3' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+});

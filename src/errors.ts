@@ -54,7 +54,7 @@ function fmtHost(address: string): string {
 // libuv names only the errors it maps (not EINPROGRESS, ENETRESET, ESTALE…): the rest are named from
 // this platform's errno table, which Node exports from the same C headers.
 let errnoNames: Map<number, string> | undefined;
-function errnoName(errno: number): string | undefined {
+export function errnoName(errno: number): string | undefined {
   if (!errnoNames) {
     errnoNames = new Map();
     for (const [name, value] of Object.entries(osConstants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);

@@ -1,0 +1,117 @@
+// The trace prints each system call the way strace does: run one program under strace and with
+// BSOCK_TRACE=1 at once, and every network call's line must be the same in both.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AF_INET, AF_UNIX, SOCK_STREAM, bind, close, listen, socket, socketpair, trace, write, read } from '../src/index';
+import { canRun, hasCommand } from './helpers';
+import { quote } from '../src/trace';
+
+const dist = path.join(__dirname, '..', 'dist', 'index.js');
+const NETWORK = /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|setsockopt|getsockopt|shutdown)\(/;
+const normalize = (line: string) => line.replace(/^\d+\s+/, '').replace(/\s+= /, ' = ').trim();
+
+const program = `
+const b = require(${JSON.stringify(dist)});
+const lo = (port) => ({ family: b.AF_INET, address: '127.0.0.1', port });
+const srv = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+b.setsockopt(srv, b.SOL_SOCKET, b.SO_REUSEADDR, 1);
+b.bind(srv, lo(0));
+b.listen(srv, 8);
+const port = b.getsockname(srv).port;
+const cli = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+b.connect(cli, lo(port));
+const { fd: conn } = b.accept(srv);
+b.getpeername(cli);
+b.send(cli, 'bonjour\\r\\n');
+const buf = Buffer.alloc(64);
+b.recv(conn, buf, 64, b.MSG_PEEK);
+b.getsockopt(conn, b.SOL_SOCKET, b.SO_ERROR);
+b.shutdown(cli, b.SHUT_WR);
+b.close(conn); b.close(cli); b.close(srv);
+try { const s = b.socket(b.AF_INET, b.SOCK_STREAM, 0); try { b.connect(s, lo(port)); } catch {} b.close(s); } catch {}
+const u1 = b.socket(b.AF_INET, b.SOCK_DGRAM, 0), u2 = b.socket(b.AF_INET, b.SOCK_DGRAM, 0);
+b.bind(u1, lo(0));
+b.sendto(u2, Buffer.from([0, 1, 0xff, 0x22, 0x5c, 0x41, 0x0a, 0x35, 0x7, 0x39]), lo(b.getsockname(u1).port));
+b.recvfrom(u1, buf);
+b.close(u1); b.close(u2);
+const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);
+b.close(x); b.close(y);
+const un = b.socket(b.AF_UNIX, b.SOCK_DGRAM, 0);
+b.bind(un, { family: b.AF_UNIX, path: '\\0bsock-trace-test-' + process.pid });
+b.close(un);
+const s6 = b.socket(b.AF_INET6, b.SOCK_STREAM, 0);
+b.bind(s6, { family: b.AF_INET6, address: '::1', port: 0 });
+b.close(s6);
+`;
+
+describe('trace', () => {
+  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints each network call exactly as strace -f -e trace=network does', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
+    try {
+      const straceOut = path.join(dir, 'strace.txt');
+      const r = spawnSync('strace', ['-f', '-e', 'trace=network', '-o', straceOut, process.execPath, '-e', program], {
+        env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const ours = r.stderr.split('\n').filter((l) => NETWORK.test(l)).map(normalize);
+      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => NETWORK.test(l));
+      expect(ours.length).toBeGreaterThanOrEqual(25);
+      // Every line of ours is one of strace's, in the same order (strace also sees Node's own calls).
+      let j = 0;
+      for (const line of ours) {
+        while (j < theirs.length && theirs[j] !== line) j++;
+        expect(j < theirs.length, `not in strace's output (in order): ${line}\n--- strace:\n${theirs.join('\n')}`).toBe(true);
+        j++;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is off by default, and trace(fn) / trace(false) turn it on and off', () => {
+    const lines: string[] = [];
+    trace((l) => lines.push(l));
+    const [a, b] = socketpair(AF_UNIX, SOCK_STREAM, 0);
+    write(a, 'hi');
+    read(b, Buffer.alloc(8));
+    close(a);
+    close(b);
+    trace(false);
+    const s = socket(AF_INET, SOCK_STREAM, 0);
+    bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 });
+    listen(s);
+    close(s);
+    expect(lines.map((l) => normalize(l).replace(/\d+/g, 'N'))).toEqual([
+      'socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, N, [N, N]) = N',
+      'write(N, "hi", N) = N',
+      'read(N, "hi", N) = N',
+      'close(N) = N',
+      'close(N) = N',
+    ]);
+    // strace aligns results at column 40; so does the trace.
+    expect(lines[1].indexOf(' = ')).toBe(39);
+  });
+
+  it('quotes data like strace: C escapes, octal, at most 32 bytes', () => {
+    expect(quote(Buffer.from('bonjour\r\n'))).toBe('"bonjour\\r\\n"');
+    expect(quote(Buffer.from([0, 0x31, 1, 0xff, 0x22, 0x5c]))).toBe('"\\0001\\1\\377\\"\\\\"');
+    expect(quote(Buffer.alloc(40, 0x61))).toBe(`"${'a'.repeat(32)}"...`);
+  });
+
+  it('shows a failed call as strace does: -1 CODE (message)', () => {
+    const lines: string[] = [];
+    trace((l) => lines.push(l));
+    try {
+      const s = socket(AF_INET, SOCK_STREAM, 0);
+      const n = s.fd;
+      close(s);
+      expect(() => close(n)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    } finally {
+      trace(false);
+    }
+    expect(lines.at(-1)).toMatch(/^close\(\d+\)\s+= -1 EBADF \(Bad file descriptor\)$/);
+  });
+});

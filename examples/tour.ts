@@ -3,8 +3,12 @@
 import {
   AF_INET, INADDR_LOOPBACK, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_TYPE, SystemError, accept,
   bind, close, connect, getpeername, getsockname, getsockopt, htonl, htons, inet_ntop, listen, ntohs, read,
-  recvfrom, sendto, shutdown, sockaddr_in, socket, strerror, toStruct, write,
+  recvfrom, renderDiagram, sendto, shutdown, sockaddr_in, socket, strerror, toStruct, trace, write,
 } from 'berkeley-sockets';
+
+// Every system call is also collected (in strace's format) for the sequence picture at the end.
+const traced: string[] = [];
+trace((line) => traced.push(line));
 
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -68,4 +72,7 @@ const a = show(`recvfrom(${client.fd}, buf, 64, 0)`, () => recvfrom(client, buf,
 console.log(dim(`  buf = ${JSON.stringify(buf.toString('utf8', 0, a.n))}`));
 for (const h of [client, server]) show(`close(${h.fd})`, () => close(h));
 console.log(dim(`\ninet_ntop(AF_INET, htonl(INADDR_LOOPBACK)) = ${inet_ntop(AF_INET, { s_addr: htonl(INADDR_LOOPBACK) })}`));
-console.log('\nSee examples/ for the course programs, and run any of them under `strace -e trace=network`.');
+trace(false);
+console.log(bold('\nThe same calls as a sequence picture (BSOCK_TRACE=diagram draws one for any program):\n'));
+console.log(renderDiagram(traced));
+console.log('See examples/ for the course programs; BSOCK_TRACE=1 prints any program\'s calls as strace does.');

@@ -10,6 +10,7 @@ export * from './constants';
 export { htons, htonl, ntohs, ntohl } from './byteorder';
 export { SystemError } from './errors';
 export { trace } from './trace';
+export { renderDiagram } from './diagram';
 export type { ErrorTarget } from './errors';
 export type { AddressFamily, AddressOf, SockOpt } from './family';
 export { SocketHandle, fromFd } from './handle';

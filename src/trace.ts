@@ -4,6 +4,7 @@
 import { writeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { type Native, native } from './binding';
+import { renderDiagram } from './diagram';
 import { errnoName } from './errors';
 
 type Sink = (line: string) => void;
@@ -291,7 +292,8 @@ function uninstall(): void {
 /**
  * Prints every system call this library makes, as strace(1) prints it, to stderr (`true`), to a
  * stream or function of your choice, or stops (`false`). `BSOCK_TRACE=1` in the environment turns it
- * on at load. When off, calls go straight to the addon: tracing costs nothing until it is on.
+ * on at load; `BSOCK_TRACE=diagram` (or `mermaid`) draws the calls as a client/server sequence picture
+ * when the process exits. When off, calls go straight to the addon: tracing costs nothing.
  */
 export function trace(on: boolean | NodeJS.WritableStream | ((line: string) => void)): void {
   if (on === false) {
@@ -306,4 +308,11 @@ export function trace(on: boolean | NodeJS.WritableStream | ((line: string) => v
   install();
 }
 
-if (process.env.BSOCK_TRACE === '1') trace(true);
+const mode = process.env.BSOCK_TRACE;
+if (mode === '1') trace(true);
+else if (mode === 'diagram' || mode === 'mermaid') {
+  // Collect the calls and draw them when the process ends.
+  const lines: string[] = [];
+  trace((line) => lines.push(line));
+  process.on('exit', () => writeSync(2, renderDiagram(lines, mode === 'mermaid' ? 'mermaid' : 'text')));
+}

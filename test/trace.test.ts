@@ -115,3 +115,47 @@ describe('trace', () => {
     expect(lines.at(-1)).toMatch(/^close\(\d+\)\s+= -1 EBADF \(Bad file descriptor\)$/);
   });
 });
+
+describe('the sequence picture', () => {
+  it('puts listen/accept on the server side, connect and the data it sends on the client side', async () => {
+    const { renderDiagram } = await import('../src/index');
+    const lines: string[] = [];
+    trace((l) => lines.push(l));
+    try {
+      const { tcpPair } = await import('./helpers');
+      const { cli, conn, srv } = tcpPair();
+      write(cli, 'bonjour');
+      read(conn, Buffer.alloc(16));
+      close(cli);
+      close(conn);
+      close(srv);
+    } finally {
+      trace(false);
+    }
+    const rows = renderDiagram(lines).split('\n');
+    const serverCol = rows[0].indexOf('server');
+    const row = (re: RegExp) => rows.find((r) => re.test(r)) ?? '';
+    expect(row(/listen\(/).indexOf('listen(')).toBeGreaterThanOrEqual(serverCol);
+    expect(row(/accept4\(/).indexOf('accept4(')).toBeGreaterThanOrEqual(serverCol);
+    expect(row(/connect\(/).indexOf('connect(')).toBe(0);
+    expect(row(/connect\(/)).toContain('SYN, SYN+ACK, ACK ─▶');
+    expect(row(/write\(/)).toMatch(/^write\(\d+, "bonjour"\) = 7 .*"bonjour" ─▶$/);
+    expect(row(/read\(/).indexOf('read(')).toBeGreaterThanOrEqual(serverCol);
+    const mermaid = renderDiagram(lines, 'mermaid');
+    expect(mermaid).toMatch(/^sequenceDiagram\n/);
+    expect(mermaid).toMatch(/C-\)S: connect\(\d+, 127\.0\.0\.1:\d+\) = 0 \[SYN, SYN\+ACK, ACK\]/);
+  });
+
+  it('BSOCK_TRACE=diagram draws the picture when the process exits', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      const b = require(${JSON.stringify(dist)});
+      const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_DGRAM, 0);
+      const s = b.socket(b.AF_INET, b.SOCK_DGRAM, 0); b.bind(s, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+      const c = b.socket(b.AF_INET, b.SOCK_DGRAM, 0); b.sendto(c, 'question', { family: b.AF_INET, address: '127.0.0.1', port: b.getsockname(s).port });
+      b.recvfrom(s, Buffer.alloc(16));`], { env: { ...process.env, BSOCK_TRACE: 'diagram' }, encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^client\s+server$/m);
+    expect(r.stderr).toMatch(/sendto\(\d+, 127\.0\.0\.1:\d+, "question"\) = 8 .*─▶/);
+    expect(r.stderr).toMatch(/^\s{40,}recvfrom\(\d+, 127\.0\.0\.1:\d+\) = 8/m);
+  });
+});

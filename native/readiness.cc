@@ -8,6 +8,10 @@
 #include "result.h"
 
 #include <poll.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 #include <sys/select.h>
 #include <time.h>
 #include <uv.h>
@@ -103,6 +107,15 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
 
 class Poller;
 
+// An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
+// a SystemError.
+void ThrowErrno(Napi::Env env, int err, const char* syscall) {
+  Napi::Error e = Napi::Error::New(env, syscall);
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+}
+
 struct Slot {
   uv_poll_t handle;
   Poller* owner;
@@ -131,15 +144,31 @@ class Poller : public Napi::ObjectWrap<Poller> {
       Fail(env, "berkeley-sockets: no event loop");
       return;
     }
+    // Watch only sockets, and only ones nobody else watches on this loop: libuv's own probe
+    // (uv__io_check_fd) would DEL another watcher's epoll registration — a Node net socket's, or
+    // libuv's internal eventfd's — and that socket or the whole loop would silently stop.
+    int type = 0;
+    socklen_t typeLen = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0) {
+      ThrowErrno(env, errno, "getsockopt");
+      return;
+    }
+#ifdef __linux__
+    epoll_event probe{};
+    int backend = uv_backend_fd(loop);
+    if (::epoll_ctl(backend, EPOLL_CTL_ADD, fd, &probe) != 0) {
+      ThrowErrno(env, errno, "epoll_ctl");  // EEXIST: another owner watches this descriptor
+      return;
+    }
+    ::epoll_ctl(backend, EPOLL_CTL_DEL, fd, &probe);
+#endif
     slot_ = new Slot{};
     slot_->owner = this;
     int rc = uv_poll_init(loop, &slot_->handle, fd);
     if (rc != 0) {
       delete slot_;  // never initialised: nothing for libuv to close
       slot_ = nullptr;
-      Napi::Error err = Napi::Error::New(env, uv_strerror(rc));
-      err.Set("errno", Napi::Number::New(env, rc));
-      err.ThrowAsJavaScriptException();
+      ThrowErrno(env, -rc, "uv_poll_init");  // libuv errors are -errno on Unix
       return;
     }
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());

@@ -3,7 +3,7 @@
 // already have handed to another file.
 import { inspect } from 'node:util';
 import { native } from './binding';
-import { errnoException, invalidArgType, outOfRange } from './errors';
+import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { INT32_MAX } from './validate';
 import { EBADF } from './constants';
 
@@ -20,6 +20,9 @@ export function setCloseHook(hook: (fd: number) => void): void {
 export function beforeClose(fd: number): void {
   if (closeHook !== undefined) closeHook(fd);
 }
+
+/** Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd). */
+const owned = new Set<number>();
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
@@ -38,6 +41,7 @@ export class SocketHandle<F extends number = number> {
     if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number', fd);
     if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
     this.#fd = fd;
+    owned.add(fd);
   }
 
   /** The descriptor number, or -1 after `close()`/`release()`. */
@@ -58,6 +62,7 @@ export class SocketHandle<F extends number = number> {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    owned.delete(fd);
     beforeClose(fd);
     const rc = native.close(fd);
     if (rc < 0) throw errnoException(rc, 'close');
@@ -71,6 +76,7 @@ export class SocketHandle<F extends number = number> {
     const fd = this.#fd;
     if (fd < 0) throw errnoException(-EBADF, 'release');
     this.#fd = -1;
+    owned.delete(fd);
     beforeClose(fd);
     return fd;
   }
@@ -115,7 +121,10 @@ export function fdOf(fd: Fd, syscall: string): number {
  * closed number is an EBADF SystemError.
  */
 export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
+  // A handle already owns its number: adopting it again would make two owners, and two closes.
+  if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number (a descriptor not owned by a SocketHandle)', fd);
   const n = fdOf(fd, 'fcntl');
+  if (owned.has(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
   const rc = native.fcntl(n, native.constants.F_GETFD, 0);
   if (rc < 0) throw errnoException(rc, 'fcntl');
   return new SocketHandle<F>(n);

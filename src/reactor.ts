@@ -31,9 +31,21 @@ class Watch {
   private events = 0;
   referenced = true;
 
-  constructor(readonly fd: number) {
+  constructor(readonly fd: number, referenced: boolean) {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
-    this.poller = new native.Poller(fd, (status, events) => this.onPoll(status, events));
+    try {
+      this.poller = new native.Poller(fd, (status, events) => this.onPoll(status, events));
+    } catch (e) {
+      const { errno, syscall } = e as { errno?: number; syscall?: string };
+      if (typeof errno !== 'number') throw e;
+      const err = errnoException(errno, syscall ?? 'epoll_ctl');
+      if (err.code === 'EEXIST') {
+        err.message += ` (descriptor ${fd} is already watched by another owner on this thread, such as a Node net socket: use the sync API on it, or hand it over with toNetSocket)`;
+      }
+      throw err;
+    }
+    this.referenced = referenced;
+    if (!referenced) this.poller.unref();
   }
 
   update(): void {
@@ -77,12 +89,14 @@ function drain(queue: Waiter[]): void {
 }
 
 const watches = new Map<number, Watch>();
+/** Descriptors unref()'d before their watcher exists: it is created unreferenced. */
+const unreferenced = new Set<number>();
 
 /** The watcher for descriptor `fd`, created on first use (which makes the descriptor non-blocking). */
 export function watchOf(fd: number): Watch {
   let w = watches.get(fd);
   if (w === undefined) {
-    w = new Watch(fd);
+    w = new Watch(fd, !unreferenced.has(fd));
     watches.set(fd, w);
   }
   return w;
@@ -96,6 +110,7 @@ export function busy(fd: number, write: boolean): boolean {
 
 /** Must run before the descriptor is closed or given away: epoll must never see a stale number. */
 function forget(fd: number): void {
+  unreferenced.delete(fd);
   const w = watches.get(fd);
   if (w === undefined) return;
   watches.delete(fd);
@@ -222,14 +237,21 @@ export function dequeue(fd: number, write: boolean, waiter: Waiter): void {
 
 /** Lets pending operations on `fd` keep the process alive (the default). */
 export function refFd(fd: number): void {
-  const w = watchOf(fd);
+  unreferenced.delete(fd);
+  const w = watches.get(fd);
+  if (w === undefined) return;
   w.referenced = true;
   w.poller.ref();
 }
 
-/** Pending operations on `fd` no longer keep the process alive, like `server.unref()`. */
+/**
+ * Pending operations on `fd` no longer keep the process alive, like `server.unref()`. Remembered
+ * until the descriptor is closed; creates no watcher (and changes nothing on the descriptor) by itself.
+ */
 export function unrefFd(fd: number): void {
-  const w = watchOf(fd);
+  unreferenced.add(fd);
+  const w = watches.get(fd);
+  if (w === undefined) return;
   w.referenced = false;
   w.poller.unref();
 }

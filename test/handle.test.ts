@@ -383,3 +383,20 @@ describe('new SocketHandle(n)', () => {
     expect(() => new SocketHandle('3' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 });
+
+describe('one owner per descriptor', () => {
+  it('fromFd refuses a number a live handle owns, and a handle itself', async () => {
+    const { socket: mk, fromFd: adopt, AF_INET: INET, SOCK_DGRAM: DGRAM } = await import('../src/index');
+    const s = mk(INET, DGRAM, 0);
+    try {
+      expect(() => adopt(s.fd)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => adopt(s as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      const n = s.release(); // released: now it can be adopted, once
+      const again = adopt(n);
+      expect(again.fd).toBe(n);
+      again.close();
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -216,6 +216,36 @@ describe('promises: datagrams and poll', () => {
   });
 });
 
+describe('promises: descriptors it must not watch', () => {
+  it('refuses a descriptor that is not a socket (ENOTSOCK), without changing it', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const f = openSync(__filename, 'r');
+    try {
+      await expect(p.read(f, Buffer.alloc(4))).rejects.toMatchObject({ code: 'ENOTSOCK', syscall: 'getsockopt' });
+    } finally {
+      closeSync(f);
+    }
+  });
+
+  it('refuses a socket Node itself watches (EEXIST), and that socket keeps working', async () => {
+    const net = await import('node:net');
+    const { fdOf } = await import('../src/index');
+    const server = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(client, 'connect');
+    try {
+      await expect(p.read(fdOf(client), Buffer.alloc(4))).rejects.toMatchObject({ code: 'EEXIST', syscall: 'epoll_ctl' });
+      client.write('still alive');
+      const [echo] = await once(client, 'data');
+      expect(String(echo)).toBe('still alive');
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+});
+
 describe('workers', () => {
   it('tears down a Worker with pending async calls cleanly (its watchers close with its environment)', async () => {
     const { srv } = tcpListener();

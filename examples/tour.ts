@@ -1,78 +1,95 @@
-// `npm start`: a short tour of the system calls, each printed with what it returned, the way a C
-// programmer would check them. A TCP exchange, then a UDP one, all on loopback.
+// `npm start`: the main demonstration. A daytime exchange over TCP and a UDP question/answer, on
+// loopback, with every system call printed as strace prints it (the library's trace), a word on what
+// each one did, and at the end the whole exchange drawn as a sequence picture.
 import {
-  AF_INET, INADDR_LOOPBACK, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_TYPE, SystemError, accept,
-  bind, close, connect, getpeername, getsockname, getsockopt, htonl, htons, inet_ntop, listen, ntohs, read,
-  recvfrom, renderDiagram, sendto, shutdown, sockaddr_in, socket, strerror, toStruct, trace, write,
+  AF_INET, INADDR_LOOPBACK, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SystemError, accept, bind,
+  close, connect, getsockname, getsockopt, htonl, htons, listen, ntohs, read, recvfrom, renderDiagram, sendto,
+  shutdown, sockaddr_in, socket, toStruct, trace, write,
 } from 'berkeley-sockets';
 
-// Every system call is also collected (in strace's format) for the sequence picture at the end.
+const tty = process.stdout.isTTY;
+const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+
+// Every call's strace-format line is collected: printed after each step, and drawn at the end.
 const traced: string[] = [];
-trace((line) => traced.push(line));
+let pending: string[] = [];
+trace((line) => {
+  traced.push(line);
+  pending.push(line);
+});
 
-const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-
-function show<T>(call: string, fn: () => T, render: (v: T) => string = (v) => JSON.stringify(v)): T {
+/** Runs one step, prints the system calls it made, then what they mean. */
+function step<T>(fn: () => T, note?: (v: T) => string): T {
+  let v: T;
   try {
-    const v = fn();
-    console.log(`${call} = ${v === undefined ? '0' : render(v)}`);
-    return v;
-  } catch (e) {
-    if (e instanceof SystemError) console.log(`${call} = -1 ${e.code} (${strerror(e.errno)})`);
-    throw e;
+    v = fn();
+  } finally {
+    for (const line of pending) console.log(line);
+    pending = [];
   }
+  if (note) console.log(dim(`    ${note(v)}`));
+  return v;
 }
-const fdStr = (h: { fd: number }) => String(h.fd);
 
-console.log(bold('TCP: a server and a client in one process, on 127.0.0.1'));
-const srv = show('socket(AF_INET, SOCK_STREAM, 0)', () => socket(AF_INET, SOCK_STREAM, 0), fdStr);
+/** ctime(3) without its newline: "Mon Nov 23 20:41:44 2026". */
+function ctime(d: Date): string {
+  const [day, mon] = [d.toDateString().slice(0, 3), d.toDateString().slice(4, 7)];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${day} ${mon} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+console.log(bold('1. Daytime over TCP: a server and a client in one process, on 127.0.0.1\n'));
+const srv = step(() => socket(AF_INET, SOCK_STREAM, 0), (h) => `a TCP socket: descriptor ${h.fd}, close-on-exec`);
 const addr = new sockaddr_in({ sin_family: AF_INET, sin_port: htons(0), sin_addr: { s_addr: htonl(INADDR_LOOPBACK) } });
-console.log(dim(`  struct sockaddr_in = ${addr.toBytes().toString('hex').replace(/(..)/g, '$1 ').trim()}`));
-show(`bind(${srv.fd}, {sin_family=AF_INET, sin_port=htons(0), sin_addr=htonl(INADDR_LOOPBACK)})`, () => bind(srv, addr));
-show(`listen(${srv.fd}, 16)`, () => listen(srv, 16));
-const local = show(`getsockname(${srv.fd})`, () => getsockname(srv));
-const raw = toStruct(local) as sockaddr_in;
-console.log(dim(`  the kernel chose port ${local.port}; in the struct, sin_port = ${raw.sin_port} = htons(${ntohs(raw.sin_port)})`));
-
-const cli = show('socket(AF_INET, SOCK_STREAM, 0)', () => socket(AF_INET, SOCK_STREAM, 0), fdStr);
-show(`connect(${cli.fd}, 127.0.0.1:${local.port})`, () => connect(cli, { family: AF_INET, address: '127.0.0.1', port: local.port }));
-const { fd: conn, address: peer } = show(`accept(${srv.fd})`, () => accept(srv), (r) => `${r.fd.fd}, peer ${r.address.address}:${r.address.port}`);
-show(`getpeername(${cli.fd})`, () => getpeername(cli));
-show(`write(${cli.fd}, "bonjour", 7)`, () => write(cli, 'bonjour'));
+step(() => bind(srv, addr), () => `struct sockaddr_in as the kernel reads it: ${addr.toBytes().toString('hex').replace(/(..)/g, '$1 ').trim()}`);
+step(() => listen(srv, 16), () => 'passive: the kernel now completes handshakes on our behalf');
+const local = step(() => getsockname(srv), (a) => {
+  const s = toStruct(a) as sockaddr_in;
+  return `port 0 let the kernel choose ${a.port}; in the struct, sin_port = ${s.sin_port} = htons(${ntohs(s.sin_port)})`;
+});
+const cli = step(() => socket(AF_INET, SOCK_STREAM, 0));
+step(() => connect(cli, { family: AF_INET, address: '127.0.0.1', port: local.port }), () => 'the three-way handshake is done: SYN, SYN+ACK, ACK');
+const { fd: conn } = step(() => accept(srv), (r) => `a new descriptor, ${r.fd.fd}, for this client (${r.address.address}:${r.address.port})`);
+step(() => write(conn, `${ctime(new Date())}\r\n`), () => 'the server writes the date, as RFC 867 says, then closes');
+step(() => close(conn));
 const buf = Buffer.alloc(64);
-const n = show(`read(${conn.fd}, buf, 64)`, () => read(conn, buf, 64));
-console.log(dim(`  buf = ${JSON.stringify(buf.toString('utf8', 0, n))}`));
-show(`shutdown(${cli.fd}, SHUT_WR)`, () => shutdown(cli, SHUT_WR));
-show(`read(${conn.fd}, buf, 64)`, () => read(conn, buf, 64), (v) => `${v}  ${dim('(end of file: the client shut down its side)')}`);
-show(`getsockopt(${conn.fd}, SOL_SOCKET, SO_TYPE)`, () => getsockopt(conn, SOL_SOCKET, SO_TYPE), (v) => `${v} (SOCK_STREAM)`);
-show(`getsockopt(${conn.fd}, SOL_SOCKET, SO_RCVBUF)`, () => getsockopt(conn, SOL_SOCKET, SO_RCVBUF));
-for (const h of [conn, cli, srv]) show(`close(${h.fd})`, () => close(h));
+let text = '';
+for (let n; (n = step(() => read(cli, buf, 64))) > 0;) text += buf.toString('utf8', 0, n);
+console.log(dim(`    the client read ${JSON.stringify(text)}, then 0: end of file, the server closed`));
+step(() => getsockopt(cli, SOL_SOCKET, SO_RCVBUF), (v) => `its receive buffer: ${v} bytes (Linux doubles what is set, socket(7))`);
+step(() => shutdown(cli, SHUT_WR));
+step(() => close(cli));
+step(() => close(srv));
 try {
-  show(`connect(socket, 127.0.0.1:${local.port})`, () => {
-    using s = socket(AF_INET, SOCK_STREAM, 0);
-    connect(s, { family: AF_INET, address: '127.0.0.1', port: local.port });
+  step(() => {
+    const s = socket(AF_INET, SOCK_STREAM, 0);
+    try {
+      connect(s, { family: AF_INET, address: '127.0.0.1', port: local.port });
+    } finally {
+      close(s);
+    }
   });
-} catch {
-  console.log(dim('  nobody listens there any more: the kernel answered the SYN with a RST'));
+} catch (e) {
+  if (!(e instanceof SystemError)) throw e;
+  console.log(dim(`    nobody listens there any more: the kernel answered the SYN with a RST (${e.code})`));
 }
 
-console.log(bold('\nUDP: a question and an answer'));
-const server = show('socket(AF_INET, SOCK_DGRAM, 0)', () => socket(AF_INET, SOCK_DGRAM, 0), fdStr);
-show(`bind(${server.fd}, 127.0.0.1:0)`, () => bind(server, { family: AF_INET, address: '127.0.0.1', port: 0 }));
-const sport = getsockname(server).port;
-const client = show('socket(AF_INET, SOCK_DGRAM, 0)', () => socket(AF_INET, SOCK_DGRAM, 0), fdStr);
-show(`sendto(${client.fd}, "quelle heure ?", 0, 127.0.0.1:${sport})`, () =>
-  sendto(client, 'quelle heure ?', 0, { family: AF_INET, address: '127.0.0.1', port: sport }));
-console.log(dim(`  the client was bound implicitly: getsockname = ${JSON.stringify(getsockname(client))}`));
-const q = show(`recvfrom(${server.fd}, buf, 64, 0)`, () => recvfrom(server, buf, 64), (r) => `${r.n}, from ${r.address?.address}:${r.address?.port}`);
-console.log(dim(`  buf = ${JSON.stringify(buf.toString('utf8', 0, q.n))}`));
-show(`sendto(${server.fd}, "il est midi", 0, sender)`, () => sendto(server, 'il est midi', 0, q.address!));
-const a = show(`recvfrom(${client.fd}, buf, 64, 0)`, () => recvfrom(client, buf, 64), (r) => `${r.n}, from ${r.address?.address}:${r.address?.port}`);
-console.log(dim(`  buf = ${JSON.stringify(buf.toString('utf8', 0, a.n))}`));
-for (const h of [client, server]) show(`close(${h.fd})`, () => close(h));
-console.log(dim(`\ninet_ntop(AF_INET, htonl(INADDR_LOOPBACK)) = ${inet_ntop(AF_INET, { s_addr: htonl(INADDR_LOOPBACK) })}`));
+console.log(bold('\n2. A UDP question and its answer\n'));
+const server = step(() => socket(AF_INET, SOCK_DGRAM, 0));
+step(() => bind(server, { family: AF_INET, address: '127.0.0.1', port: 0 }));
+const sport = step(() => getsockname(server)).port;
+const client = step(() => socket(AF_INET, SOCK_DGRAM, 0));
+step(() => sendto(client, 'quelle heure ?', 0, { family: AF_INET, address: '127.0.0.1', port: sport }),
+  () => 'no connection: the datagram carries its destination, and the kernel bound the client implicitly');
+const q = step(() => recvfrom(server, buf, 64), (r) => `the server learns who asked: ${r.address?.address}:${r.address?.port}`);
+step(() => sendto(server, `il est ${ctime(new Date()).slice(11, 19)}`, 0, q.address!), () => 'and answers that address');
+const a = step(() => recvfrom(client, buf, 64));
+console.log(dim(`    the client read ${JSON.stringify(buf.toString('utf8', 0, a.n))}`));
+step(() => close(client));
+step(() => close(server));
 trace(false);
-console.log(bold('\nThe same calls as a sequence picture (BSOCK_TRACE=diagram draws one for any program):\n'));
+
+console.log(bold('\n3. The same calls as a sequence picture\n'));
 console.log(renderDiagram(traced));
-console.log('See examples/ for the course programs; BSOCK_TRACE=1 prints any program\'s calls as strace does.');
+console.log('BSOCK_TRACE=1 prints any program\'s calls like this; BSOCK_TRACE=diagram draws them. See examples/.');

@@ -11,6 +11,10 @@
 #include <sys/socket.h>
 #ifdef __linux__
 #include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 #endif
 #include <sys/select.h>
 #include <time.h>
@@ -105,6 +109,22 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, err);
 }
 
+// A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
+// It is a descriptor of its own, which nothing else on the loop watches.
+bool IsPidfd(int fd, int err) {
+#ifdef __linux__
+  char path[64], target[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = ::readlink(path, target, sizeof target - 1);
+  if (err == ENOTSOCK && n > 0) {
+    target[n] = '\0';
+    if (strcmp(target, "anon_inode:[pidfd]") == 0) return true;
+  }
+#endif
+  errno = err;
+  return false;
+}
+
 class Poller;
 
 // An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
@@ -149,7 +169,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
     // libuv's internal eventfd's — and that socket or the whole loop would silently stop.
     int type = 0;
     socklen_t typeLen = sizeof type;
-    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0) {
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 && !IsPidfd(fd, errno)) {
       ThrowErrno(env, errno, "getsockopt");
       return;
     }
@@ -242,13 +262,20 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (self == nullptr || self->context_ == nullptr) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
-    self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
-                                 *self->context_);
-    if (env.IsExceptionPending()) {
+    // The raw call, not node-addon-api's MakeCallback: while the environment is being torn down, a
+    // late event must fail quietly (the watcher then stops), not throw where no JavaScript can run.
+    napi_value argv[2] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
+    napi_value result;
+    napi_status st = napi_make_callback(env, *self->context_, self->Value(), self->callback_.Value(), 2, argv, &result);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
       // A throwing callback is an uncaught exception, as for any Node callback.
       napi_value err;
       napi_get_and_clear_last_exception(env, &err);
       napi_fatal_exception(env, err);
+    } else if (st != napi_ok && self->slot_ != nullptr) {
+      uv_poll_stop(&self->slot_->handle);
     }
   }
 

@@ -11,7 +11,8 @@
         "native/options.cc",
         "native/resolve.cc",
         "native/readiness.cc",
-        "native/message.cc"
+        "native/message.cc",
+        "native/process.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

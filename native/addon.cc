@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterResolve(env, exports);
   bs::RegisterReadiness(env, exports);
   bs::RegisterMessage(env, exports);
+  bs::RegisterProcess(env, exports);
   return exports;
 }
 

@@ -79,5 +79,6 @@ void RegisterOptions(Napi::Env env, Napi::Object exports);
 void RegisterResolve(Napi::Env env, Napi::Object exports);
 void RegisterReadiness(Napi::Env env, Napi::Object exports);
 void RegisterMessage(Napi::Env env, Napi::Object exports);
+void RegisterProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace bs

@@ -106,6 +106,23 @@ export interface Native {
   /** A uv_poll_t watcher on this environment's loop; the callback gets (status, events). */
   Poller: new (fd: number, callback: (status: number, events: number) => void) => Poller;
   uv: { UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number };
+  /**
+   * fork(2) made survivable for Node (native/process.cc): the child's pid, 0 in the child, or -errno
+   * (-EBUSY: V8's workers did not park within `parkMs`; -EPERM: not the main thread; -ENOSYS: not
+   * Linux). In the child, `onExit` is called when its loop has no work left: 'beforeExit', then 'exit'.
+   */
+  fork(onExit: (event: 'beforeExit' | 'exit') => void, parkMs: number): number;
+  /** _exit(2): never returns. */
+  _exit(status: number): never;
+  getpid(): number;
+  getppid(): number;
+  /** waitpid(2): pid, 0, or -errno; `out` gets [status, exited, code, signaled, signal, core, stopped, stopsig]. */
+  waitpid(pid: number, options: number, out: Int32Array): number;
+  /** pidfd_open(2): a close-on-exec descriptor readable once the process ends, or -errno (-ENOSYS). */
+  pidfd_open(pid: number): number;
+  /** Requests in flight on this thread's libuv loop (fs, dns, stream writes…). */
+  loopRequests(): number;
+  process: { WNOHANG: number; WUNTRACED: number; WCONTINUED: number; NODE_MODULE_VERSION: number };
 }
 
 export interface Poller {

@@ -47,3 +47,5 @@ export {
   setNonBlocking, getNonBlocking, setCloseOnExec, getCloseOnExec, ATOMIC_CLOEXEC,
 } from './socket';
 export type { Accepted } from './socket';
+export { fork, _exit, getpid, getppid, waitpid, WNOHANG, WUNTRACED, WCONTINUED } from './fork';
+export type { WaitStatus, ForkErrorCode } from './fork';

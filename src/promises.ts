@@ -1,7 +1,7 @@
 /**
  * berkeley-sockets/promises: the calls that can block, as promises that never block the event loop —
  * the same C names and arguments as the synchronous API, plus an optional last `{ signal, timeout }`.
- * Every failure, bad arguments included, is a rejection (these are async functions), as in fs/promises.
+ * Every failure, bad arguments included, is a rejection (never a synchronous throw), as in fs/promises.
  *
  * Readiness, not threads: the descriptor is made non-blocking and watched with libuv's uv_poll (epoll)
  * on this thread's own loop; when it is ready, the non-blocking system call is made. No call occupies a
@@ -15,9 +15,10 @@ import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
 import { errnoException, invalidArgType } from './errors';
 import type { AddressOf } from './family';
 import { type Fd, SocketHandle, fdOf } from './handle';
-import { type Data, type Received, bytesOf, target, window } from './io';
+import { type Data, type Received, bytesOf, target, windowStart } from './io';
 import {
-  type AsyncOptions, type Waiter, abortError, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf, wouldBlock,
+  type AsyncOptions, type Waiter, abortError, callableNow, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf,
+  wouldBlock,
 } from './reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
@@ -25,6 +26,9 @@ import { type Accepted, targetOf } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 
 export type { AsyncOptions } from './reactor';
+/** waitpid(2) without blocking the event loop (pidfd_open(2) + readiness): see fork.ts. */
+export { waitpidAsync as waitpid } from './fork';
+export type { WaitStatus } from './fork';
 
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 
@@ -44,7 +48,7 @@ export async function accept<F extends number>(fd: SocketHandle<F> | number, opt
     const conn = settle(native.accept(n, flags, addrOut), 'accept');
     if (conn === undefined) return undefined;
     return { fd: new SocketHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
-  });
+  }, false, true);
 }
 
 /**
@@ -69,71 +73,131 @@ export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOption
   }, true);
 }
 
+// The hot calls below are plain functions returning operate()'s promise, with every throw turned into
+// a rejection by hand: an async function returning a promise costs an extra promise and two more
+// microtask turns per call.
+
 /** read(2) without blocking: resolves with the byte count once data (or end of file, 0) is there. */
-export async function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
-  const n = fdOf(fd, 'read');
-  const b = target(buf);
-  const [off, len] = window(b, count, offset);
-  return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'));
+export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+  try {
+    const n = fdOf(fd, 'read');
+    const b = target(buf);
+    const off = windowStart(b, offset);
+    const len = checkCount(count, b.length - off, 'count');
+    return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'), false, true);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** recv(2) without blocking, with `flags` (MSG_PEEK, MSG_TRUNC…). */
-export async function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
-  const n = fdOf(fd, 'recv');
-  const b = target(buf);
-  const len = checkCount(count, b.length, 'count');
-  checkInt32(flags, 'flags');
-  return operate(n, 'recv', false, checkOptions(options), () => settle(native.recv(n, b, 0, len, flags), 'recv'));
+export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+  try {
+    const n = fdOf(fd, 'recv');
+    const b = target(buf);
+    const len = checkCount(count, b.length, 'count');
+    checkInt32(flags, 'flags');
+    return operate(n, 'recv', false, checkOptions(options), () => settle(native.recv(n, b, 0, len, flags), 'recv'),
+      false, flags === 0);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** recvfrom(2) without blocking: the next datagram and its sender. */
-export async function recvfrom<F extends number>(
+export function recvfrom<F extends number>(
   fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions,
 ): Promise<Received<F>> {
-  const n = fdOf(fd, 'recvfrom');
-  const b = target(buf);
-  const len = checkCount(count, b.length, 'count');
-  checkInt32(flags, 'flags');
-  return operate(n, 'recvfrom', false, checkOptions(options), () => {
-    const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
-    return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
-  });
+  try {
+    const n = fdOf(fd, 'recvfrom');
+    const b = target(buf);
+    const len = checkCount(count, b.length, 'count');
+    checkInt32(flags, 'flags');
+    return operate(n, 'recvfrom', false, checkOptions(options), () => {
+      const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
+      return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+    }, false, flags === 0);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** write(2) without blocking: resolves with how many bytes the kernel took (possibly fewer: see writeAll). */
-export async function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
-  const n = fdOf(fd, 'write');
-  const b = bytesOf(data);
-  const [off, len] = window(b, count, offset);
-  return operate(n, 'write', true, checkOptions(options), () => settle(native.write(n, b, off, len), 'write'));
+export function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+  try {
+    const n = fdOf(fd, 'write');
+    const b = bytesOf(data);
+    const off = windowStart(b, offset);
+    const len = checkCount(count, b.length - off, 'count');
+    return operate(n, 'write', true, checkOptions(options), () => settle(native.write(n, b, off, len), 'write'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** send(2) without blocking, with `flags`; MSG_NOSIGNAL is always added. */
-export async function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
-  const n = fdOf(fd, 'send');
-  const b = bytesOf(data);
-  const len = checkCount(count, b.length, 'count');
-  checkInt32(flags, 'flags');
-  return operate(n, 'send', true, checkOptions(options), () => settle(native.send(n, b, 0, len, flags), 'send'));
+export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
+  try {
+    const n = fdOf(fd, 'send');
+    const b = bytesOf(data);
+    const len = checkCount(count, b.length, 'count');
+    checkInt32(flags, 'flags');
+    return operate(n, 'send', true, checkOptions(options), () => settle(native.send(n, b, 0, len, flags), 'send'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** sendto(2) without blocking: `sendto(fd, data, addr, options?)` or `sendto(fd, data, flags, addr, options?)`. */
 export function sendto(fd: Fd, data: Data, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
 export function sendto(fd: Fd, data: Data, flags: number, addr: SockaddrInput, options?: AsyncOptions): Promise<number>;
-export async function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
-  const [flags, addr, options] = typeof a === 'number' ? [a, b, c] : [0, a, b];
-  const n = fdOf(fd, 'sendto');
-  const bytes = bytesOf(data);
-  checkInt32(flags, 'flags');
-  const sa = sockaddrBytes(addr as SockaddrInput);
-  return operate(n, 'sendto', true, checkOptions(options as AsyncOptions | undefined), () =>
-    settle(native.sendto(n, bytes, 0, bytes.length, flags as number, sa), 'sendto', targetOf(sa)));
+export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
+  try {
+    const [flags, addr, options] = typeof a === 'number' ? [a, b, c] : [0, a, b];
+    const n = fdOf(fd, 'sendto');
+    const bytes = bytesOf(data);
+    checkInt32(flags, 'flags');
+    const sa = sockaddrBytes(addr as SockaddrInput);
+    return operate(n, 'sendto', true, checkOptions(options as AsyncOptions | undefined), () =>
+      settle(native.sendto(n, bytes, 0, bytes.length, flags as number, sa), 'sendto', targetOf(sa)));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** Writes all of `data`, waiting for writability between partial writes. Resolves with the byte count. */
-export async function writeAll(fd: Fd, data: Data, options?: AsyncOptions): Promise<number> {
-  const b = bytesOf(data);
+export function writeAll(fd: Fd, data: Data, options?: AsyncOptions): Promise<number> {
+  let b: Uint8Array;
+  try {
+    b = bytesOf(data);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (b.length === 0) return Promise.resolve(0);
   let done = 0;
+  try {
+    // The usual case — nothing queued before it, and the kernel takes everything — is settled here,
+    // without the loop's promise per write; anything else continues in the loop from `done`.
+    const n = fdOf(fd, 'write');
+    const opts = checkOptions(options);
+    if (callableNow(n, true, opts)) {
+      while (done < b.length) {
+        const rc = native.write(n, b, done, b.length - done);
+        if (rc < 0) {
+          if (wouldBlock(rc)) break;
+          throw errnoException(rc, 'write');
+        }
+        done += rc;
+      }
+      if (done === b.length) return Promise.resolve(done);
+    }
+  } catch (e) {
+    return Promise.reject(Object.assign(e as Error, { bytesWritten: done }));
+  }
+  return writeRest(fd, b, done, options);
+}
+
+async function writeRest(fd: Fd, b: Uint8Array, done: number, options?: AsyncOptions): Promise<number> {
   while (done < b.length) {
     try {
       done += await write(fd, b, b.length - done, done, options);

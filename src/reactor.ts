@@ -1,5 +1,5 @@
 // The readiness loop behind `berkeley-sockets/promises`: one watcher (native uv_poll) per descriptor,
-// shared by every pending operation on it, started only while something waits, so an idle socket
+// shared by every pending operation on it, referenced only while something waits, so an idle socket
 // never keeps the process alive. An operation is a non-blocking system call retried each time the
 // descriptor becomes ready: readers wait for readability, writers for writability, in FIFO order.
 import { constants as osConstants } from 'node:os';
@@ -28,8 +28,25 @@ class Watch {
   readonly poller: Poller;
   readonly readers: Waiter[] = [];
   readonly writers: Waiter[] = [];
+  /**
+   * What the uv_poll watches. Readability stays watched after the last reader has gone, until it is
+   * reported with nobody waiting: uv_poll_start and uv_poll_stop each cost epoll_ctl calls, which a
+   * socket read in a loop would otherwise pay twice per read. Writability, nearly always true, is
+   * watched only while a writer waits.
+   */
   private events = 0;
+  /** Whether the uv handle is referenced (keeps the loop alive): only while an operation waits. */
+  private holding = true;
   referenced = true;
+  /**
+   * A read-type call returned EAGAIN, and none has found data at once since: such a socket is read in
+   * request/response turns (each read asked for before its data comes), so the next read waits for
+   * epoll instead of first making a syscall that would fail (as net never does), except every 8th,
+   * which tries at once in case the peer now streams. Only when the call is made changes, never its
+   * result: epoll is level-triggered, so data already there is reported at once.
+   */
+  readBlocked = false;
+  readDeferred = 0;
 
   constructor(readonly fd: number, referenced: boolean) {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
@@ -45,11 +62,22 @@ class Watch {
       throw err;
     }
     this.referenced = referenced;
+    this.holding = referenced;
     if (!referenced) this.poller.unref();
   }
 
-  update(): void {
-    const want = (this.readers.length ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
+  /** Brings the watcher in line with the queues; `dropReadable`: readability came with no reader. */
+  update(dropReadable = false): void {
+    // An idle watcher may stay started (see `events`), so it is unreferenced instead: an idle socket
+    // never keeps the process alive.
+    const hold = this.referenced && (this.readers.length > 0 || this.writers.length > 0);
+    if (hold !== this.holding) {
+      this.holding = hold;
+      if (hold) this.poller.ref();
+      else this.poller.unref();
+    }
+    const keepReadable = !dropReadable && (this.events & UV_READABLE) !== 0;
+    const want = (this.readers.length > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
     if (want === this.events) return;
     this.events = want;
     if (want === 0) {
@@ -66,10 +94,15 @@ class Watch {
       // returns the real error (ECONNREFUSED from SO_ERROR, ECONNRESET from read…).
       this.events = 0;
       events = UV_READABLE | UV_WRITABLE;
+      this.readBlocked = false;
     }
+    // Readable with nobody waiting (data came while idle): stop watching, or level-triggered epoll
+    // would report it on every turn of the loop until someone reads; the next read tries at once.
+    const unwanted = (events & (UV_READABLE | UV_DISCONNECT)) !== 0 && this.readers.length === 0;
+    if (unwanted) this.readBlocked = false;
     if (events & (UV_READABLE | UV_DISCONNECT)) drain(this.readers);
     if (events & UV_WRITABLE) drain(this.writers);
-    this.update();
+    this.update(unwanted);
   }
 
   failAll(err: Error): void {
@@ -108,6 +141,16 @@ export function busy(fd: number, write: boolean): boolean {
   return w !== undefined && (write ? w.writers : w.readers).length > 0;
 }
 
+/**
+ * Whether a call on `fd` may be made at once, as operate() would: not aborted, nothing queued before
+ * it. Creates the watcher first, which makes the descriptor non-blocking.
+ */
+export function callableNow(fd: number, write: boolean, options: AsyncOptions): boolean {
+  if (options.signal?.aborted) return false;
+  const w = watchOf(fd);
+  return (write ? w.writers : w.readers).length === 0;
+}
+
 /** Must run before the descriptor is closed or given away: epoll must never see a stale number. */
 function forget(fd: number): void {
   unreferenced.delete(fd);
@@ -139,8 +182,10 @@ export function abortError(signal: AbortSignal): Error {
   return Object.assign(err, { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
+const NO_OPTIONS: AsyncOptions = Object.freeze({});
+
 export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout >= 0) || !Number.isFinite(options.timeout))) {
     throw outOfRange('options.timeout', 'a finite number >= 0 (ms)', options.timeout);
@@ -155,65 +200,95 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
  * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
  * before SO_ERROR means anything); if it would block, queues it until the descriptor is ready (as a
  * reader or a writer). `call` returns undefined while it would block, else the result.
+ * `readiness`: a reader whose call succeeds exactly when epoll reports readability (read, accept; not
+ * MSG_OOB or MSG_ERRQUEUE), which may wait for it without trying first (see Watch.readBlocked).
  */
 export function operate<T>(
   fd: number, syscall: string, write: boolean, options: AsyncOptions, call: () => T | undefined, waitFirst = false,
+  readiness = false,
 ): Promise<T> {
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   const watch = watchOf(fd);
   const queue = write ? watch.writers : watch.readers;
-  if (queue.length === 0 && !waitFirst) {
+  if (queue.length === 0 && !waitFirst && !(readiness && watch.readBlocked && (++watch.readDeferred & 7) !== 0)) {
     try {
       const v = call();
+      if (readiness) watch.readBlocked = v === undefined;
       if (v !== undefined) return Promise.resolve(v);
     } catch (e) {
       return Promise.reject(e);
     }
   }
-  return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => cancel(abortError(signal!));
-    const done = () => {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const waiter: Waiter = {
-      syscall,
-      attempt() {
-        let v: T | undefined;
-        try {
-          v = call();
-        } catch (e) {
-          done();
-          reject(e);
-          return true;
-        }
-        if (v === undefined) return false;
-        done();
-        resolve(v);
-        return true;
-      },
-      fail(err) {
-        done();
-        reject(err);
-      },
-    };
-    // Leaves the queue without touching the socket: the call was never made, so it stays usable.
-    const cancel = (err: Error) => {
-      const i = queue.indexOf(waiter);
-      if (i >= 0) queue.splice(i, 1);
-      watch.update();
-      waiter.fail(err);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) {
-      timer = setTimeout(() => cancel(errnoException(-osConstants.errno.ETIMEDOUT, syscall)), timeout);
-      if (!watch.referenced) timer.unref();
-    }
-    queue.push(waiter);
-    watch.update();
+  const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal);
+  const promise = new Promise<T>((resolve, reject) => {
+    waiter.resolve = resolve;
+    waiter.reject = reject;
   });
+  if (signal !== undefined) {
+    waiter.onAbort = () => waiter.cancel(abortError(signal));
+    signal.addEventListener('abort', waiter.onAbort, { once: true });
+  }
+  if (timeout !== undefined) {
+    waiter.timer = setTimeout(() => waiter.cancel(errnoException(-osConstants.errno.ETIMEDOUT, syscall)), timeout);
+    if (!watch.referenced) waiter.timer.unref();
+  }
+  queue.push(waiter);
+  watch.update();
+  return promise;
+}
+
+/** A queued operate() call: one object rather than a closure per method, as thousands may wait. */
+class Pending<T> implements Waiter {
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly syscall: string,
+    private readonly call: () => T | undefined,
+    private readonly watch: Watch,
+    private readonly queue: Waiter[],
+    private readonly readiness: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  attempt(): boolean {
+    let v: T | undefined;
+    try {
+      v = this.call();
+    } catch (e) {
+      this.done();
+      this.reject(e);
+      return true;
+    }
+    if (v === undefined) {
+      if (this.readiness) this.watch.readBlocked = true;
+      return false;
+    }
+    this.done();
+    this.resolve(v);
+    return true;
+  }
+
+  fail(err: Error): void {
+    this.done();
+    this.reject(err);
+  }
+
+  /** Leaves the queue without touching the socket: the call was never made, so it stays usable. */
+  cancel(err: Error): void {
+    const i = this.queue.indexOf(this);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.watch.update();
+    this.fail(err);
+  }
+
+  private done(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /** Queues a waiter on `fd` (for poll, which waits on several descriptors at once). */
@@ -241,7 +316,7 @@ export function refFd(fd: number): void {
   const w = watches.get(fd);
   if (w === undefined) return;
   w.referenced = true;
-  w.poller.ref();
+  w.update();
 }
 
 /**
@@ -253,5 +328,5 @@ export function unrefFd(fd: number): void {
   const w = watches.get(fd);
   if (w === undefined) return;
   w.referenced = false;
-  w.poller.unref();
+  w.update();
 }

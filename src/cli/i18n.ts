@@ -1,0 +1,306 @@
+// socklab's words, in English and in French (the course is French): `--lang fr`, or LANG/LC_ALL/
+// LC_MESSAGES starting with "fr". System call lines, errno names and strerror texts are the C
+// library's and stay as they are, as they would in a C program.
+
+export type Lang = 'en' | 'fr';
+
+/** The language asked for: --lang wins, then LC_ALL, LC_MESSAGES, LANG (the POSIX precedence). */
+export function pickLang(flag: string | undefined, env: NodeJS.ProcessEnv): Lang {
+  if (flag !== undefined) return /^fr/i.test(flag) ? 'fr' : 'en';
+  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return /^fr/i.test(locale) ? 'fr' : 'en';
+}
+
+/** The one-line description of each command, for `help`. */
+export type HelpTable = Record<string, string>;
+
+const helpEn: HelpTable = {
+  socket: 'socket(2): a new TCP, UDP or raw (ICMP) socket, IPv4 or with v6 IPv6; prints its id',
+  bind: 'bind(2): the local address (default: any, *) and port (0: the kernel chooses)',
+  listen: 'listen(2): make a TCP socket passive, with a queue of N connections (default 5)',
+  accept: 'accept(2): the next connection, as a new socket id; blocks until a client connects',
+  connect: 'connect(2): TCP handshake (blocks), or a UDP default peer; without ID, creates the socket',
+  read: 'read(2): at most N bytes (default 1024); blocks until data arrives; 0 = the peer shut down',
+  recv: 'recv(2): like read, with -peek (MSG_PEEK: leave the data queued) and -oob (urgent data)',
+  recvfrom: 'recvfrom(2): one datagram and its sender (then ${from} is "HOST PORT" of the sender)',
+  write: 'write(2): TEXT (C escapes: \\n \\r \\t \\0 \\xHH; quote it to keep spaces or #)',
+  send: 'send(2): like write, with -oob (MSG_OOB: one urgent byte)',
+  sendto: 'sendto(2): one datagram to HOST PORT',
+  broadcast: 'sendto(2) to a broadcast address (default 255.255.255.255): needs SO_BROADCAST',
+  shutdown: 'shutdown(2): close one direction: rd (0), wr (1: the peer reads end of file) or rdwr (2)',
+  close: 'close(2): release the socket (TCP: starts the orderly release, FIN)',
+  getsockname: 'getsockname(2): the local address and port (the one the kernel chose)',
+  getpeername: 'getpeername(2): the address of the connected peer',
+  options: 'getsockopt(2)/setsockopt(2): show all, or set NAME (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…) to VALUE',
+  keepalive: 'TCP keepalive: SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT in seconds; without values, show them',
+  mjoin: 'IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP): join multicast GROUP on the interface IFADDR',
+  mleave: 'IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP): leave multicast GROUP',
+  resolve: 'getaddrinfo(3): the addresses of HOST (/etc/hosts, DNS) and the port of SERVICE (/etc/services)',
+  passive: 'shortcut: socket + bind + listen (TCP mode) or socket + bind (UDP mode); PORT 0 or none: any',
+  '=': 'status: every socket with its addresses, state, and R/W/X readiness from select() right now',
+  trace: 'trace on: print each system call as strace(1) shows it; trace off: the short form',
+  mode: 'tcp or udp: the protocol of the shortcuts (passive, connect HOST PORT)',
+  sleep: 'wait SECONDS (a script waiting for its peer); Ctrl-C interrupts',
+  echo: 'print TEXT (in scripts)',
+  help: 'this list, or the usage of one command',
+  quit: 'leave socklab (also exit, or Ctrl-D); every socket is closed',
+};
+
+const helpFr: HelpTable = {
+  socket: "socket(2) : une nouvelle socket TCP, UDP ou brute (ICMP), IPv4 ou IPv6 avec v6 ; affiche son id",
+  bind: "bind(2) : l'adresse locale (par défaut : toutes, *) et le port (0 : le noyau choisit)",
+  listen: "listen(2) : rend une socket TCP passive, avec une file de N connexions (5 par défaut)",
+  accept: "accept(2) : la connexion suivante, comme nouvel id de socket ; bloque jusqu'à ce qu'un client se connecte",
+  connect: "connect(2) : établissement TCP (bloquant) ou destinataire par défaut en UDP ; sans ID, crée la socket",
+  read: "read(2) : au plus N octets (1024 par défaut) ; bloque jusqu'à l'arrivée de données ; 0 = l'autre côté a fermé",
+  recv: "recv(2) : comme read, avec -peek (MSG_PEEK : les données restent en file) et -oob (données urgentes)",
+  recvfrom: "recvfrom(2) : un datagramme et son émetteur (ensuite ${from} vaut \"HÔTE PORT\" de l'émetteur)",
+  write: "write(2) : TEXTE (échappements C : \\n \\r \\t \\0 \\xHH ; entre guillemets pour garder espaces ou #)",
+  send: "send(2) : comme write, avec -oob (MSG_OOB : un octet urgent)",
+  sendto: "sendto(2) : un datagramme vers HÔTE PORT",
+  broadcast: "sendto(2) vers une adresse de diffusion (255.255.255.255 par défaut) : il faut SO_BROADCAST",
+  shutdown: "shutdown(2) : ferme un sens : rd (0), wr (1 : l'autre côté lit une fin de fichier) ou rdwr (2)",
+  close: "close(2) : libère la socket (TCP : commence la fermeture, FIN)",
+  getsockname: "getsockname(2) : l'adresse et le port locaux (ceux que le noyau a choisis)",
+  getpeername: "getpeername(2) : l'adresse de l'autre extrémité de la connexion",
+  options: "getsockopt(2)/setsockopt(2) : les affiche toutes, ou donne VALEUR à NOM (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…)",
+  keepalive: "keepalive TCP : SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT en secondes ; sans valeurs, les affiche",
+  mjoin: "IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP) : rejoint le GROUPE multicast sur l'interface IFADDR",
+  mleave: "IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP) : quitte le GROUPE multicast",
+  resolve: "getaddrinfo(3) : les adresses de HÔTE (/etc/hosts, DNS) et le port de SERVICE (/etc/services)",
+  passive: "raccourci : socket + bind + listen (mode TCP) ou socket + bind (mode UDP) ; PORT 0 ou absent : au choix du noyau",
+  '=': "état : toutes les sockets, leurs adresses, leur état et R/W/X (prêtes d'après select() à l'instant)",
+  trace: "trace on : chaque appel système comme strace(1) l'affiche ; trace off : la forme courte",
+  mode: "tcp ou udp : le protocole des raccourcis (passive, connect HÔTE PORT)",
+  sleep: "attend SECONDES (un script qui attend l'autre côté) ; Ctrl-C interrompt",
+  echo: "affiche TEXTE (dans les scripts)",
+  help: "cette liste, ou l'usage d'une commande",
+  quit: "quitte socklab (aussi exit, ou Ctrl-D) ; toutes les sockets sont fermées",
+};
+
+export interface Messages {
+  lang: Lang;
+  help: HelpTable;
+  banner(version: string): string;
+  helpHeader: string;
+  helpFooter: string;
+  usage(u: string): string;
+  /** A usage line with its placeholders in this language (HOST → HÔTE). */
+  words(u: string): string;
+  unknownArg(arg: string): string;
+  newSocket(id: number, fd: number): string;
+  accepted(id: number, fd: number, peer: string): string;
+  eof: string;
+  blocks(call: string, why: 'accept' | 'connect' | 'in' | 'out' | 'sleep'): string;
+  interrupted: string;
+  inProgress: string;
+  wouldBlock: string;
+  timedOut(opt: string): string;
+  partial(n: number, total: number): string;
+  hint(code: string, syscall: string): string | undefined;
+  unknownCommand(cmd: string): string;
+  noSuchSocket(id: string): string;
+  badNumber(what: string, v: string): string;
+  badPort(v: string): string;
+  badHost(host: string, why: string): string;
+  badChoice(v: string, choices: string[]): string;
+  badOption(v: string, names: string[]): string;
+  badValue(opt: string, v: string): string;
+  readOnly(opt: string): string;
+  notFor(opt: string, kind: string): string;
+  missingText: string;
+  tooMany: string;
+  unknownVariable(name: string): string;
+  unterminated: string;
+  noSockets: string;
+  columns: [string, string, string, string, string, string, string];
+  udpState(s: 'unbound' | 'bound' | 'connected'): string;
+  legend: string;
+  traceIs(on: boolean): string;
+  modeIs(mode: string): string;
+  keepalive(on: boolean, idle: number, intvl: number, cnt: number): string;
+  resolved(n: number): string;
+  expectedFailure: string;
+  expectedCode(want: string, got: string): string;
+  failedSummary(n: number): string;
+  failedAt(where: string, line: string): string;
+  stopped: string;
+  scriptInterrupted: string;
+  cantOpen(file: string, why: string): string;
+  cliUsage: string;
+}
+
+const en: Messages = {
+  lang: 'en',
+  help: helpEn,
+  banner: (v) => `socklab ${v}: the Berkeley socket calls by hand, one command per system call.\n` +
+    `help lists the commands, = shows the sockets, Tab completes, Ctrl-C interrupts a blocked call, quit leaves.`,
+  helpHeader: 'Commands (ID: a socket id from the = table; a command prefixed with ! is expected to fail):',
+  helpFooter: 'Options: -nb makes a blocking call non-blocking (EAGAIN instead of waiting). help COMMAND for its usage.\n' +
+    '${NAME} and ${NAME:-default} are replaced by a variable — ${id}: the last socket made; ${port}: the port of the\n' +
+    'last getsockname (passive shows it); ${from}: "HOST PORT" of the last recvfrom — or by an environment variable.',
+  usage: (u) => `usage: ${u}`,
+  words: (u) => u,
+  unknownArg: (arg) => `socklab: unknown argument ${arg}`,
+  newSocket: (id, fd) => `  id ${id} (fd ${fd})`,
+  accepted: (id, fd, peer) => `  id ${id} (fd ${fd}): connection from ${peer}`,
+  eof: '  end of file: the peer has shut down its side (shutdown or close)',
+  blocks: (call, why) => `  ${call} blocks ${{
+    accept: 'until a client connects',
+    connect: 'until the handshake completes',
+    in: 'until data arrives',
+    out: 'until there is room in the send buffer',
+    sleep: '',
+  }[why]} (Ctrl-C interrupts)`.replace('  (', ' ('),
+  interrupted: '  interrupted by Ctrl-C (SIGINT): the call returns EINTR, as in a C program with a SIGINT handler',
+  inProgress: '  the handshake goes on in the background: = shows W once the connection is established',
+  wouldBlock: '  the call would have blocked (non-blocking)',
+  timedOut: (opt) => `  ${opt} expired`,
+  partial: (n, total) => `  only ${n} of ${total} bytes were written before the interruption`,
+  hint: (code, syscall) => {
+    if (code === 'EADDRINUSE') return '  another socket already has this address and port (or it is in TIME_WAIT: options ID SO_REUSEADDR 1 before bind)';
+    if (code === 'ECONNREFUSED') return syscall === 'connect' ? '  nobody listens on that port (the peer answered with RST)' : '  the peer\'s port is closed (ICMP port unreachable)';
+    if (code === 'EACCES' && syscall === 'sendto') return '  sending to a broadcast address needs SO_BROADCAST: options ID SO_BROADCAST 1';
+    if (code === 'EPIPE') return '  the peer has closed its side: writing is no longer possible';
+    if (code === 'ENOTCONN') return '  the socket is not connected';
+    if (code === 'EINVAL' && syscall === 'accept') return '  accept needs a listening socket (listen ID first)';
+    if (code === 'EPERM' || (code === 'EACCES' && syscall === 'socket')) return '  raw sockets need root (CAP_NET_RAW)';
+    return undefined;
+  },
+  unknownCommand: (cmd) => `unknown command: ${cmd} (help lists the commands)`,
+  noSuchSocket: (id) => `no socket has id ${id} (= lists them)`,
+  badNumber: (what, v) => `${what} must be a number: ${v}`,
+  badPort: (v) => `not a port (0..65535 or a service name): ${v}`,
+  badHost: (host, why) => `cannot resolve ${host}: ${why}`,
+  badChoice: (v, choices) => `${v}: expected ${choices.join(', ')}`,
+  badOption: (v, names) => `unknown option ${v}; options: ${names.join(' ')}`,
+  badValue: (opt, v) => `bad value for ${opt}: ${v}`,
+  readOnly: (opt) => `${opt} can only be read`,
+  notFor: (opt, kind) => `${opt} does not apply to a ${kind} socket`,
+  missingText: 'the text to send is missing ("" sends nothing)',
+  tooMany: 'too many arguments',
+  unknownVariable: (name) => `undefined variable: \${${name}} (use \${${name}:-default})`,
+  unterminated: 'unterminated quote',
+  noSockets: 'no sockets',
+  columns: ['id', 'fd', 'proto', 'local', 'remote', 'state', 'R W X'],
+  udpState: (s) => s,
+  legend: 'R: a read (or accept) would not block; W: a write would not block; X: urgent data or an exceptional condition',
+  traceIs: (on) => (on ? 'trace on: each system call as strace shows it' : 'trace off'),
+  modeIs: (mode) => `mode ${mode}: passive and connect HOST PORT make ${mode} sockets`,
+  keepalive: (on, idle, intvl, cnt) => on
+    ? `  keepalive on: first probe after ${idle} s of silence, then every ${intvl} s; a dead peer is detected after about ${idle} + ${intvl} × ${cnt} = ${idle + intvl * cnt} s`
+    : `  keepalive off (would be: idle ${idle} s, interval ${intvl} s, count ${cnt})`,
+  resolved: (n) => `  ${n} address${n === 1 ? '' : 'es'}`,
+  expectedFailure: '  expected a failure (!), but the command succeeded',
+  expectedCode: (want, got) => `  expected ${want}, got ${got}`,
+  failedSummary: (n) => `socklab: ${n} command${n === 1 ? '' : 's'} failed unexpectedly`,
+  failedAt: (where, line) => `  ${where}: ${line}`,
+  stopped: 'socklab: stopped at the first unexpected failure (-e)',
+  scriptInterrupted: 'socklab: interrupted (Ctrl-C): the script stops here',
+  cantOpen: (file, why) => `socklab: cannot read ${file}: ${why}`,
+  cliUsage: `usage: socklab [tcp|udp] [-x] [-e] [-i] [--lang en|fr] [SCRIPT]
+
+  tcp, udp     the protocol of the shortcuts passive and connect HOST PORT (default tcp)
+  -x           start with trace on (each system call as strace shows it)
+  -e           stop a script at the first unexpected failure
+  -i           interactive on a pipe: print the prompt when waiting for a command
+  --lang fr    messages and help in French (also LANG=fr_FR.UTF-8)
+  SCRIPT       run the commands of this file (- or none: standard input), then exit
+
+A script exits with status 1 if a command failed unexpectedly. Prefix a command with ! when it must
+fail (! connect 1 127.0.0.1 9), or with !ECODE when it must fail with that errno (!ECONNREFUSED …).
+Ctrl-C ends a blocked call: at the prompt socklab goes on; a script stops there (status 130).`,
+};
+
+const fr: Messages = {
+  lang: 'fr',
+  help: helpFr,
+  banner: (v) => `socklab ${v} : les primitives des sockets à la main, une commande par appel système.\n` +
+    `help liste les commandes, = montre les sockets, Tab complète, Ctrl-C interrompt un appel bloqué, quit termine.`,
+  helpHeader: "Commandes (ID : un id de socket de la table = ; une commande précédée de ! doit échouer) :",
+  helpFooter: "Option : -nb rend un appel bloquant non bloquant (EAGAIN au lieu d'attendre). help COMMANDE pour son usage.\n" +
+    "${NOM} et ${NOM:-défaut} sont remplacés par une variable — ${id} : la dernière socket créée ; ${port} : le port du\n" +
+    "dernier getsockname (passive l'affiche) ; ${from} : \"HÔTE PORT\" du dernier recvfrom — ou d'environnement.",
+  usage: (u) => `usage : ${frWords(u)}`,
+  words: (u) => frWords(u),
+  unknownArg: (arg) => `socklab : argument inconnu ${arg}`,
+  newSocket: (id, fd) => `  id ${id} (fd ${fd})`,
+  accepted: (id, fd, peer) => `  id ${id} (fd ${fd}) : connexion de ${peer}`,
+  eof: "  fin de fichier : l'autre côté a fermé son sens d'émission (shutdown ou close)",
+  blocks: (call, why) => `  ${call} bloque ${{
+    accept: "jusqu'à ce qu'un client se connecte",
+    connect: "jusqu'à la fin de l'établissement de la connexion",
+    in: "jusqu'à l'arrivée de données",
+    out: "jusqu'à ce que le tampon d'émission ait de la place",
+    sleep: '',
+  }[why]} (Ctrl-C interrompt)`.replace('  (', ' ('),
+  interrupted: "  interrompu par Ctrl-C (SIGINT) : l'appel renvoie EINTR, comme dans un programme C qui traite SIGINT",
+  inProgress: "  l'établissement continue en arrière-plan : = affiche W quand la connexion est établie",
+  wouldBlock: "  l'appel aurait bloqué (non bloquant)",
+  timedOut: (opt) => `  ${opt} a expiré`,
+  partial: (n, total) => `  seuls ${n} octets sur ${total} ont été écrits avant l'interruption`,
+  hint: (code, syscall) => {
+    if (code === 'EADDRINUSE') return "  une autre socket a déjà cette adresse et ce port (ou il est en TIME_WAIT : options ID SO_REUSEADDR 1 avant bind)";
+    if (code === 'ECONNREFUSED') return syscall === 'connect' ? "  personne n'écoute sur ce port (l'autre machine a répondu RST)" : "  le port de l'autre côté est fermé (ICMP port unreachable)";
+    if (code === 'EACCES' && syscall === 'sendto') return '  envoyer vers une adresse de diffusion demande SO_BROADCAST : options ID SO_BROADCAST 1';
+    if (code === 'EPIPE') return "  l'autre côté a fermé : on ne peut plus écrire";
+    if (code === 'ENOTCONN') return "  la socket n'est pas connectée";
+    if (code === 'EINVAL' && syscall === 'accept') return "  accept demande une socket passive (listen ID d'abord)";
+    if (code === 'EPERM' || (code === 'EACCES' && syscall === 'socket')) return '  les sockets brutes demandent root (CAP_NET_RAW)';
+    return undefined;
+  },
+  unknownCommand: (cmd) => `commande inconnue : ${cmd} (help liste les commandes)`,
+  noSuchSocket: (id) => `aucune socket n'a l'id ${id} (= les liste)`,
+  badNumber: (what, v) => `${what} doit être un nombre : ${v}`,
+  badPort: (v) => `pas un port (0..65535 ou un nom de service) : ${v}`,
+  badHost: (host, why) => `impossible de résoudre ${host} : ${why}`,
+  badChoice: (v, choices) => `${v} : attendu ${choices.join(', ')}`,
+  badOption: (v, names) => `option inconnue ${v} ; options : ${names.join(' ')}`,
+  badValue: (opt, v) => `valeur incorrecte pour ${opt} : ${v}`,
+  readOnly: (opt) => `${opt} se lit seulement`,
+  notFor: (opt, kind) => `${opt} ne s'applique pas à une socket ${kind}`,
+  missingText: 'il manque le texte à envoyer ("" n\'envoie rien)',
+  tooMany: "trop d'arguments",
+  unknownVariable: (name) => `variable non définie : \${${name}} (utiliser \${${name}:-défaut})`,
+  unterminated: 'guillemet non fermé',
+  noSockets: 'aucune socket',
+  columns: ['id', 'fd', 'proto', 'locale', 'distante', 'état', 'R W X'],
+  udpState: (s) => ({ unbound: 'non liée', bound: 'liée', connected: 'connectée' })[s],
+  legend: "R : une lecture (ou accept) ne bloquerait pas ; W : une écriture ne bloquerait pas ; X : données urgentes ou condition exceptionnelle",
+  traceIs: (on) => (on ? 'trace on : chaque appel système comme strace le montre' : 'trace off'),
+  modeIs: (mode) => `mode ${mode} : passive et connect HÔTE PORT créent des sockets ${mode}`,
+  keepalive: (on, idle, intvl, cnt) => on
+    ? `  keepalive actif : première sonde après ${idle} s de silence, puis toutes les ${intvl} s ; un pair mort est détecté après environ ${idle} + ${intvl} × ${cnt} = ${idle + intvl * cnt} s`
+    : `  keepalive inactif (sinon : idle ${idle} s, intervalle ${intvl} s, nombre ${cnt})`,
+  resolved: (n) => `  ${n} adresse${n === 1 ? '' : 's'}`,
+  expectedFailure: "  un échec était attendu (!), mais la commande a réussi",
+  expectedCode: (want, got) => `  attendu ${want}, obtenu ${got}`,
+  failedSummary: (n) => `socklab : ${n} commande${n === 1 ? '' : 's'} en échec inattendu`,
+  failedAt: (where, line) => `  ${where} : ${line}`,
+  stopped: 'socklab : arrêt au premier échec inattendu (-e)',
+  scriptInterrupted: 'socklab : interrompu (Ctrl-C) : le script s\'arrête ici',
+  cantOpen: (file, why) => `socklab : impossible de lire ${file} : ${why}`,
+  cliUsage: `usage : socklab [tcp|udp] [-x] [-e] [-i] [--lang en|fr] [SCRIPT]
+
+  tcp, udp     le protocole des raccourcis passive et connect HÔTE PORT (tcp par défaut)
+  -x           commence avec trace on (chaque appel système comme strace le montre)
+  -e           arrête un script au premier échec inattendu
+  -i           interactif sur un tube : affiche l'invite en attendant une commande
+  --lang fr    messages et aide en français (aussi LANG=fr_FR.UTF-8)
+  SCRIPT       exécute les commandes de ce fichier (- ou rien : l'entrée standard), puis termine
+
+Un script termine avec le code 1 si une commande a échoué de façon inattendue. Préfixer par ! une
+commande qui doit échouer (! connect 1 127.0.0.1 9), ou par !ECODE si elle doit échouer avec cet errno.
+Ctrl-C termine un appel bloqué : à l'invite socklab continue ; un script s'arrête là (code 130).`,
+};
+
+const FR_WORDS: Record<string, string> = {
+  HOST: 'HÔTE', TEXT: 'TEXTE', GROUP: 'GROUPE', SECONDS: 'SECONDES', COMMAND: 'COMMANDE', NAME: 'NOM', VALUE: 'VALEUR',
+};
+function frWords(u: string): string {
+  return u.replace(/\b[A-Z]+\b/g, (w) => FR_WORDS[w] ?? w);
+}
+
+export function messages(lang: Lang): Messages {
+  return lang === 'fr' ? fr : en;
+}

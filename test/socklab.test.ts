@@ -1,0 +1,800 @@
+// socklab, the interactive laboratory: driven as a separate process, the way students use it — scripts
+// on standard input, two socklab processes talking to each other (the lab scripts), Python peers, a
+// prompt over a pipe, and a real terminal. Every wait is bounded and every child is killed.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AF_INET, AF_INET6, SOCK_STREAM, bind, close, getsockname, socket } from '../src/index';
+import { messages } from '../src/cli/i18n';
+import { Session } from '../src/cli/session';
+import { canRun, hasCommand } from './helpers';
+
+const root = path.join(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli', 'socklab.js');
+const labs = path.join(root, 'examples', 'labs');
+/** English messages, no inherited trace or history, whatever the machine running the tests has. */
+const ENV = { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '', BSOCK_TRACE: '', SOCKLAB_HISTORY: '' };
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+beforeAll(() => {
+  // `npm test` builds dist/ first (pretest); running vitest alone needs `npm run build:ts`.
+  if (!existsSync(cli)) throw new Error('dist/cli/socklab.js missing: run `npm run build:ts` (npm test does)');
+});
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** A socklab process whose output is collected as it comes, with bounded waits on it. */
+class Proc {
+  readonly child: ChildProcess;
+  out = '';
+  err = '';
+  private mark = 0;
+  readonly exited: Promise<Run>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, argv = [cli, ...args]) {
+    this.child = spawn(command, argv, { env: { ...ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(this.child);
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve({ code, out: this.out, err: this.err })));
+  }
+
+  /** Waits (at most `ms`) until the output since the last match matches `re`. */
+  async waitFor(re: RegExp, ms = 5000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this.out.slice(this.mark));
+      if (m) {
+        this.mark += m.index + m[0].length;
+        return m;
+      }
+      if (Date.now() > deadline) throw new Error(`no ${re} within ${ms} ms; output:\n${this.out}\nstderr:\n${this.err}`);
+      if (this.child.exitCode !== null) throw new Error(`exited (${this.child.exitCode}) before ${re}; output:\n${this.out}\nstderr:\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  write(text: string): void {
+    this.child.stdin!.write(text);
+  }
+
+  /** Ends standard input and waits (at most `ms`) for the exit. */
+  async end(text = '', ms = 10_000): Promise<Run> {
+    this.child.stdin!.end(text);
+    return this.done(ms);
+  }
+
+  async done(ms = 10_000): Promise<Run> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`still running after ${ms} ms; output:\n${this.out}\nstderr:\n${this.err}`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Runs a script given on standard input. */
+function script(text: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Proc(args, env).end(text);
+}
+
+/** Whether ::1 is configured here (containers often run without IPv6): a bind attempt says. */
+function hasIPv6Loopback(): boolean {
+  try {
+    const s = socket(AF_INET6, SOCK_STREAM, 0);
+    try {
+      bind(s, { family: AF_INET6, address: '::1', port: 0 });
+      return true;
+    } finally {
+      close(s);
+    }
+  } catch {
+    return false;
+  }
+}
+const ipv6 = hasIPv6Loopback();
+
+/** A terminal's end of output: the prompt, then maybe readline's cursor moves. */
+const ESC = '(?:\\x1b\\[[\\d;]*[A-Za-z])*';
+const atPrompt = new RegExp(`socklab> ${ESC}$`);
+const ending = (text: string) => new RegExp(`${text}${ESC}$`);
+
+/** A loopback port nobody uses right now (the kernel's choice, then released). */
+function freePort(): number {
+  const s = socket(AF_INET, SOCK_STREAM, 0);
+  try {
+    bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 });
+    return getsockname(s).port;
+  } finally {
+    close(s);
+  }
+}
+
+/** The rows of the last `=` table in `out`, by socket id. */
+function table(out: string): Record<string, { fd: number; proto: string; local: string; remote: string; state: string; rwx: string }> {
+  const blocks = out.split(/^socklab[^>]*> =\s*$/m);
+  const rows: Record<string, { fd: number; proto: string; local: string; remote: string; state: string; rwx: string }> = {};
+  for (const line of blocks[blocks.length - 1].split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+(?: \S+)?)\s+([R.] [W.] [X.])$/.exec(line);
+    if (m) rows[m[1]] = { fd: Number(m[2]), proto: m[3], local: m[4], remote: m[5], state: m[6], rwx: m[7] };
+  }
+  return rows;
+}
+
+/** The output of each `=` of a script, in order. */
+function tables(out: string): ReturnType<typeof table>[] {
+  const parts = out.split(/^(?=socklab[^>]*> )/m);
+  return parts.filter((p) => /^socklab[^>]*> =\s*$/m.test(p.split('\n')[0])).map((p) => table(p));
+}
+
+describe('socklab: one command per system call', () => {
+  it('runs a TCP exchange in one socklab and prints each call as C reports it', async () => {
+    const r = await script(`
+      passive 127.0.0.1 0
+      connect 127.0.0.1 \${port}
+      accept 1
+      write 2 "bonjour\\n"
+      read 3
+      close 2
+      read 3
+      close 3
+      close 1
+    `);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const fd = Number(/^socket\(AF_INET, SOCK_STREAM, 0\) = (\d+)$/m.exec(r.out)![1]);
+    expect(r.out).toContain(`  id 1 (fd ${fd})`);
+    expect(r.out).toMatch(new RegExp(`^bind\\(${fd}, 127\\.0\\.0\\.1:0\\) = 0$`, 'm'));
+    expect(r.out).toMatch(new RegExp(`^listen\\(${fd}, 5\\) = 0$`, 'm'));
+    const port = Number(new RegExp(`^getsockname\\(${fd}, 127\\.0\\.0\\.1:(\\d+)\\) = 0$`, 'm').exec(r.out)![1]);
+    expect(r.out).toMatch(new RegExp(`^connect\\(\\d+, 127\\.0\\.0\\.1:${port}\\) = 0$`, 'm'));
+    expect(r.out).toMatch(new RegExp(`^accept\\(${fd}, 127\\.0\\.0\\.1:\\d+\\) = \\d+$`, 'm'));
+    expect(r.out).toMatch(/^ {2}id 3 \(fd \d+\): connection from 127\.0\.0\.1:\d+$/m);
+    expect(r.out).toMatch(/^write\(\d+, "bonjour\\n", 8\) = 8$/m);
+    expect(r.out).toMatch(/^read\(\d+, "bonjour\\n", 1024\) = 8$/m);
+    expect(r.out).toMatch(/^read\(\d+, "", 1024\) = 0\n {2}end of file/m);
+    expect(r.out.match(/^close\(\d+\) = 0$/gm)).toHaveLength(3);
+  });
+
+  it('reports a failed call as -1 ERRNO (strerror) and exits 1, unless the script expected the failure', async () => {
+    // A port that was just released: nobody listens there.
+    const refused = 'passive 127.0.0.1 0\nclose 1\n';
+    const plain = await script(`${refused}connect 127.0.0.1 \${port}\necho after\n`);
+    expect(plain.out).toMatch(/^connect\(\d+, 127\.0\.0\.1:\d+\) = -1 ECONNREFUSED \(Connection refused\)$/m);
+    expect(plain.out).toContain('after'); // the script went on
+    expect(plain.code).toBe(1);
+    expect(plain.err).toMatch(/1 command failed unexpectedly\n {2}stdin:3: connect 127\.0\.0\.1 \$\{port\}/);
+
+    expect((await script(`${refused}! connect 127.0.0.1 \${port}\n`)).code).toBe(0);
+    expect((await script(`${refused}!ECONNREFUSED connect 127.0.0.1 \${port}\n`)).code).toBe(0);
+    const wrong = await script(`${refused}!EAGAIN connect 127.0.0.1 \${port}\n`);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toContain('expected EAGAIN, got ECONNREFUSED');
+    const succeeded = await script('! socket tcp\n');
+    expect(succeeded.code).toBe(1);
+    expect(succeeded.out).toContain('expected a failure (!), but the command succeeded');
+  });
+
+  it('answers bad commands and bad arguments with a clear message and goes on', async () => {
+    const r = await script([
+      'frobnicate', 'socket sctp', 'socket tcp', 'bind 7 0', 'bind 1 127.0.0.1 70000', 'listen 1 lots', 'read 1 -x',
+      'shutdown 1 sideways', 'write 1', 'connect 1 127.0.0.1', 'options 1 SO_NOSUCH 1', 'options 1 SO_ERROR 1',
+      'echo "unterminated', 'echo still here',
+    ].join('\n'));
+    expect(r.out).toContain('unknown command: frobnicate (help lists the commands)');
+    expect(r.out).toContain('usage: socket tcp|udp|raw [v6]');
+    expect(r.out).toContain('no socket has id 7 (= lists them)');
+    expect(r.out).toContain('not a port (0..65535 or a service name): 70000');
+    expect(r.out).toContain('N must be a number: lots');
+    expect(r.out).toContain('-x: expected -nb');
+    expect(r.out).toContain('usage: shutdown ID rd|wr|rdwr');
+    expect(r.out).toContain('the text to send is missing');
+    expect(r.out).toContain('usage: connect ID HOST PORT [-nb]');
+    expect(r.out).toMatch(/unknown option SO_NOSUCH; options: SO_BROADCAST .*TCP_NODELAY/);
+    expect(r.out).toContain('SO_ERROR can only be read');
+    expect(r.out).toContain('unterminated quote');
+    expect(r.out).toMatch(/^still here$/m);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/12 commands failed unexpectedly/);
+  });
+
+  it('stops at the first unexpected failure with -e', async () => {
+    const r = await script('socket tcp\nlisten 9\necho not reached\n', ['-e']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('stopped at the first unexpected failure (-e)');
+    expect(r.out).not.toContain('not reached');
+  });
+
+  it('shows every socket in the = table: addresses, TCP state and select() readiness at that instant', async () => {
+    const r = await script(`
+      =
+      passive 127.0.0.1 0
+      =
+      connect 127.0.0.1 \${port}
+      =
+      accept 1
+      =
+      write 2 hello
+      =
+      shutdown 2 wr
+      =
+      socket udp
+      =
+      close 3
+      =
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^socklab> =\nno sockets$/m);
+    const t = tables(r.out);
+    expect(t).toHaveLength(8);
+    const port = Number(/getsockname\(\d+, 127\.0\.0\.1:(\d+)\)/.exec(r.out)![1]);
+    const srv = `127.0.0.1:${port}`;
+    expect(t[1]['1']).toMatchObject({ proto: 'tcp', local: srv, remote: '-', state: 'LISTEN', rwx: '. . .' });
+    // A completed connection waits in the backlog: the listening socket is readable (accept won't block).
+    expect(t[2]['1'].rwx).toBe('R . .');
+    expect(t[2]['2']).toMatchObject({ remote: srv, state: 'ESTABLISHED', rwx: '. W .' });
+    const client = t[2]['2'].local;
+    expect(t[3]['1'].rwx).toBe('. . .');
+    expect(t[3]['3']).toMatchObject({ local: srv, remote: client, state: 'ESTABLISHED', rwx: '. W .' });
+    expect(t[4]['3'].rwx).toBe('R W .'); // "hello" is waiting to be read
+    expect(t[5]['2'].state).toMatch(/^FIN_WAIT[12]$/);
+    expect(t[5]['3'].state).toBe('CLOSE_WAIT');
+    expect(t[6]['4']).toMatchObject({ proto: 'udp', local: '-', remote: '-', state: 'unbound', rwx: '. W .' });
+    expect(t[7]['3']).toBeUndefined();
+    expect(Object.keys(t[7])).toEqual(['1', '2', '4']);
+    for (const row of Object.values(t[7])) expect(row.fd).toBeGreaterThan(2);
+  });
+
+  it('-nb makes a blocking call a non-blocking attempt: EAGAIN, EINPROGRESS', async () => {
+    const r = await script(`
+      passive 127.0.0.1 0
+      !EAGAIN accept 1 -nb
+      socket tcp
+      !EINPROGRESS connect 2 127.0.0.1 \${port} -nb
+      sleep 0.1
+      accept 1 -nb
+      !EAGAIN read 3 -nb
+      !EAGAIN recv 3 -nb
+      !EAGAIN recvfrom 3 -nb
+      write 2 x -nb
+      sleep 0.1
+      read 3 -nb
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^accept\(\d+, addr\) = -1 EAGAIN \(Resource temporarily unavailable\)$/m);
+    expect(r.out).toMatch(/^connect\(\d+, 127\.0\.0\.1:\d+\) = -1 EINPROGRESS \(Operation now in progress\)\n {2}the handshake goes on/m);
+    expect(r.out).toMatch(/^accept\(\d+, 127\.0\.0\.1:\d+\) = \d+$/m);
+    expect(r.out).toMatch(/^read\(\d+, buf, 1024\) = -1 EAGAIN/m);
+    expect(r.out).toMatch(/^recv\(\d+, buf, 1024, MSG_DONTWAIT\) = -1 EAGAIN/m);
+    expect(r.out).toMatch(/^recvfrom\(\d+, buf, 1024, MSG_DONTWAIT, addr\) = -1 EAGAIN/m);
+    expect(r.out).toMatch(/^read\(\d+, "x", 1024\) = 1$/m);
+    expect(r.out).not.toContain('blocks');
+  });
+
+  it('says when a call blocks, and ends it at SO_RCVTIMEO with EAGAIN as the kernel would', async () => {
+    const started = Date.now();
+    const r = await script(`
+      passive 127.0.0.1 0
+      options 1 SO_RCVTIMEO 300
+      !EAGAIN accept 1
+      connect 127.0.0.1 \${port}
+      accept 1
+      options 3 rcvtimeo 0.2s
+      !EAGAIN read 3
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^setsockopt\(\d+, SOL_SOCKET, SO_RCVTIMEO, \{tv_sec=0, tv_usec=300000\}\) = 0$/m);
+    expect(r.out).toMatch(/^ {2}accept\(\d+\) blocks until a client connects \(Ctrl-C interrupts\)\n {2}SO_RCVTIMEO expired\naccept\(\d+, addr\) = -1 EAGAIN/m);
+    expect(r.out).toMatch(/^ {2}read\(\d+\) blocks until data arrives \(Ctrl-C interrupts\)\n {2}SO_RCVTIMEO expired\nread\(\d+, buf, 1024\) = -1 EAGAIN/m);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('sends and receives urgent data: send -oob, X in the table, recv -oob, recv -peek', async () => {
+    const r = await script(`
+      passive 127.0.0.1 0
+      connect 127.0.0.1 \${port}
+      accept 1
+      send 2 "!" -oob
+      send 2 "hello world"
+      sleep 0.1
+      =
+      recv 3 5 -peek
+      recv 3 -oob
+      read 3
+      !EINVAL recv 3 -oob
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^send\(\d+, "!", 1, MSG_OOB\) = 1$/m);
+    expect(table(r.out)['3'].rwx).toBe('R W X');
+    expect(r.out).toMatch(/^recv\(\d+, "hello", 5, MSG_PEEK\) = 5$/m);
+    expect(r.out).toMatch(/^recv\(\d+, "!", 1024, MSG_OOB\) = 1$/m);
+    expect(r.out).toMatch(/^read\(\d+, "hello world", 1024\) = 11$/m);
+  });
+
+  it('UDP: sendto, recvfrom with its sender and ${from}, connect on a datagram socket', async () => {
+    const r = await script(`
+      mode udp
+      passive 127.0.0.1 0
+      socket udp
+      sendto 2 127.0.0.1 \${port} "question ?"
+      recvfrom 1
+      sendto 1 \${from} "réponse"
+      recvfrom 2
+      connect 2 127.0.0.1 \${port}
+      send 2 again
+      recv 1
+      =
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^socklab\(udp\)> passive 127\.0\.0\.1 0\nsocket\(AF_INET, SOCK_DGRAM, 0\) = \d+\n.*\nbind\(\d+, 127\.0\.0\.1:0\) = 0\ngetsockname/m);
+    expect(r.out).not.toMatch(/^listen/m);
+    const from = /^recvfrom\(\d+, "question \?", 1024, 0, 127\.0\.0\.1:(\d+)\) = 10$/m.exec(r.out);
+    expect(from).not.toBeNull();
+    expect(r.out).toMatch(new RegExp(`^sendto\\(\\d+, "réponse", 8, 0, 127\\.0\\.0\\.1:${from![1]}\\) = 8$`, 'm'));
+    expect(r.out).toMatch(/^recvfrom\(\d+, "réponse", 1024, 0, 127\.0\.0\.1:\d+\) = 8$/m);
+    expect(r.out).toMatch(/^recv\(\d+, "again", 1024, 0\) = 5$/m);
+    expect(table(r.out)['2'].state).toBe('connected');
+    expect(table(r.out)['1'].state).toBe('bound');
+  });
+
+  it('shows and sets socket options, and keepalive sets its three timers', async () => {
+    const r = await script(`
+      socket tcp
+      options 1
+      options 1 SO_RCVBUF 32768
+      options 1 nodelay on
+      options 1 linger 0
+      keepalive 1 10 5 3
+      options 1 TCP_KEEPINTVL
+      socket udp
+      options 2 broadcast 1
+      options 2 IP_MULTICAST_IF 127.0.0.1
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ {2}SO_REUSEADDR +0$/m);
+    expect(r.out).toMatch(/^ {2}SO_RCVTIMEO +\{tv_sec=0, tv_usec=0\}$/m);
+    expect(r.out).toMatch(/^ {2}TCP_KEEPCNT +\d+$/m);
+    expect(r.out).toMatch(/^setsockopt\(\d+, SOL_SOCKET, SO_RCVBUF, 32768\) = 0\ngetsockopt\(\d+, SOL_SOCKET, SO_RCVBUF, 65536\) = 0$/m); // socket(7): doubled
+    expect(r.out).toMatch(/^setsockopt\(\d+, IPPROTO_TCP, TCP_NODELAY, 1\) = 0$/m);
+    expect(r.out).toMatch(/^setsockopt\(\d+, SOL_SOCKET, SO_LINGER, \{l_onoff=1, l_linger=0\}\) = 0$/m);
+    for (const [opt, v] of [['SO_KEEPALIVE', 1], ['TCP_KEEPIDLE', 10], ['TCP_KEEPINTVL', 5], ['TCP_KEEPCNT', 3]]) {
+      expect(r.out).toMatch(new RegExp(`^setsockopt\\(\\d+, (SOL_SOCKET|IPPROTO_TCP), ${opt}, ${v}\\) = 0$`, 'm'));
+    }
+    expect(r.out).toContain('keepalive on: first probe after 10 s of silence, then every 5 s; a dead peer is detected after about 10 + 5 × 3 = 25 s');
+    expect(r.out).toMatch(/^getsockopt\(\d+, IPPROTO_TCP, TCP_KEEPINTVL, 5\) = 0$/m);
+    expect(r.out).toMatch(/^getsockopt\(\d+, IPPROTO_IP, IP_MULTICAST_IF, 127\.0\.0\.1\) = 0$/m);
+  });
+
+  it('broadcasts and multicasts on loopback: EACCES without SO_BROADCAST, mjoin/mleave', async () => {
+    const r = await script(`
+      socket udp
+      bind 1 127.255.255.255 0
+      getsockname 1
+      socket udp
+      !EACCES broadcast 2 127.255.255.255 \${port} hi
+      options 2 SO_BROADCAST 1
+      broadcast 2 127.255.255.255 \${port} hi
+      recvfrom 1
+      socket udp
+      bind 3 239.255.77.77 0
+      getsockname 3
+      mjoin 3 239.255.77.77 127.0.0.1
+      socket udp
+      options 4 IP_MULTICAST_IF 127.0.0.1
+      sendto 4 239.255.77.77 \${port} "to the group"
+      recvfrom 3
+      mleave 3 239.255.77.77 127.0.0.1
+    `);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^sendto\(\d+, "hi", 2, 0, 127\.255\.255\.255:\d+\) = -1 EACCES \(Permission denied\)\n {2}sending to a broadcast address needs SO_BROADCAST/m);
+    expect(r.out).toMatch(/^recvfrom\(\d+, "hi", 1024, 0, 127\.0\.0\.1:\d+\) = 2$/m);
+    expect(r.out).toMatch(/^setsockopt\(\d+, IPPROTO_IP, IP_ADD_MEMBERSHIP, \{imr_multiaddr=239\.255\.77\.77, imr_interface=127\.0\.0\.1\}\) = 0$/m);
+    expect(r.out).toMatch(/^recvfrom\(\d+, "to the group", 1024, 0, 127\.0\.0\.1:\d+\) = 12$/m);
+    expect(r.out).toMatch(/IP_DROP_MEMBERSHIP.* = 0$/m);
+  });
+
+  it.runIf(canRun('IPv6 loopback (::1)', ipv6))('makes IPv6 sockets with v6 or an IPv6 address', async () => {
+    const r = await script(`
+      passive ::1 0
+      connect ::1 \${port}
+      accept 1
+      socket udp v6
+      =
+    `);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^socket\(AF_INET6, SOCK_STREAM, 0\) = \d+$/m);
+    expect(r.out).toMatch(/^accept\(\d+, \[::1\]:\d+\) = \d+$/m);
+    expect(table(r.out)['3']).toMatchObject({ proto: 'tcp6', state: 'ESTABLISHED' });
+    expect(table(r.out)['4']).toMatchObject({ proto: 'udp6', state: 'unbound' });
+  });
+
+  it('resolves names with getaddrinfo (/etc/hosts)', async () => {
+    const r = await script('resolve localhost 3400\n');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('getaddrinfo("localhost", "3400", &hints, &res) = 0');
+    expect(r.out).toMatch(/^ {2}AF_INET +127\.0\.0\.1:3400$/m);
+  });
+
+  it('reads comments, quotes, C escapes and ${variables} in scripts', async () => {
+    const r = await script([
+      '# a comment line',
+      '   # an indented one',
+      'passive 127.0.0.1 0   # an inline comment mentioning ${undefined_variable}',
+      'connect 127.0.0.1 ${port}',
+      'accept 1',
+      'write 2 tab\\there, "quoted #not a comment", \\x41\\102',
+      "write 2 'single \\n kept'",
+      'write 2 "  spaces kept  "',
+      'write 2 ${GREETING:-salut} ${WHO}',
+      'sleep 0.1',
+      'read 3',
+      'echo id ${id}',
+    ].join('\n'), [], { WHO: 'toi' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^write\(\d+, "tab\\there, \\"quoted #not a comment\\", AB", 37\) = 37$/m);
+    expect(r.out).toMatch(/^write\(\d+, "single \\\\n kept", 14\) = 14$/m);
+    expect(r.out).toMatch(/^write\(\d+, " {2}spaces kept {2}", 15\) = 15$/m);
+    expect(r.out).toMatch(/^write\(\d+, "salut toi", 9\) = 9$/m);
+    expect(r.out).toMatch(/^socklab> passive 127\.0\.0\.1 0$/m); // echoed without its comment
+    expect(r.out).toMatch(/^id 3$/m);
+  });
+
+  it('speaks French with --lang fr or LANG=fr_FR.UTF-8', async () => {
+    const flag = await script('help\nfrobnicate\nsocket udp\nread 1 -nb\n', ['--lang', 'fr']);
+    expect(flag.out).toContain('Commandes (ID : un id de socket de la table');
+    expect(flag.out).toContain('connect ID HÔTE PORT [-nb]');
+    expect(flag.out).toContain('commande inconnue : frobnicate');
+    expect(flag.out).toMatch(/^read\(\d+, buf, 1024\) = -1 EAGAIN \(Resource temporarily unavailable\)$/m); // the C library's words
+    expect(flag.err).toContain('socklab : 2 commandes en échec inattendu');
+    const env = await script('help listen\n', [], { LANG: 'fr_FR.UTF-8' });
+    expect(env.out).toContain('rend une socket TCP passive');
+    const english = await script('help listen\n', ['--lang', 'en'], { LANG: 'fr_FR.UTF-8' });
+    expect(english.out).toContain('make a TCP socket passive');
+  });
+
+  it('runs a script file given as an argument, and refuses a missing one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'socklab-file-'));
+    try {
+      const file = path.join(dir, 'lab.txt');
+      writeFileSync(file, 'socket udp\n! connect 1 127.0.0.1\nfrobnicate\n');
+      const ok = await new Proc([file]).end();
+      expect(ok.code).toBe(1);
+      expect(ok.err).toContain(`${file}:2: ! connect 1 127.0.0.1`); // a usage error is never an expected failure
+      expect(ok.err).toContain(`${file}:3: frobnicate`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const missing = await new Proc(['/nonexistent/lab.txt']).end();
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('cannot read /nonexistent/lab.txt');
+    const bad = await new Proc(['--frobnicate']).end();
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown argument --frobnicate');
+    const help = await new Proc(['--help']).end();
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('usage: socklab [tcp|udp]');
+  }, 30_000);
+
+  it.runIf(canRun('comparing socklab\'s trace with strace needs strace', hasCommand('strace')))(
+    'trace on prints each call exactly as strace -f -e trace=network does',
+    () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'socklab-strace-'));
+      try {
+        const straceOut = path.join(dir, 'strace.txt');
+        const lines = [
+          'trace on', 'passive 127.0.0.1 0 -reuseaddr', 'connect 127.0.0.1 ${port}', 'accept 1', 'write 2 "bonjour\\r\\n"',
+          'read 3', 'send 3 "\\x00\\x01\\x029 octal" -oob', 'recv 2 -oob', 'recv 2 -peek', 'options 2 SO_RCVTIMEO 1500',
+          'options 2 linger 0', 'shutdown 2 wr', 'getpeername 3', 'socket udp', 'bind 4 127.0.0.1 0', 'getsockname 4',
+          'options 4 IP_MULTICAST_IF 127.0.0.1', 'mjoin 4 239.255.77.77 127.0.0.1', 'sendto 4 127.0.0.1 ${port} datagram',
+          'recvfrom 4', 'close 4', '! getpeername 1', ...(ipv6 ? ['socket udp v6', 'bind 5 ::1 0', 'getsockname 5'] : []),
+          'keepalive 3 10 5 3', 'options 3', '=', 'close 2', 'close 3', 'close 1',
+        ];
+        const r = spawnSync('strace', ['-f', '-e', 'trace=network,close,read,write', '-o', straceOut, process.execPath, cli], {
+          env: ENV, input: lines.join('\n'), encoding: 'utf8', timeout: 30_000,
+        });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        // socklab's connect is the blocking C call; strace sees the non-blocking one (EINPROGRESS) it waits on.
+        const CALL = /^(socket|bind|listen|accept4|getsockname|getpeername|sendto|recvfrom|setsockopt|getsockopt|shutdown|close|read|write)\(/;
+        const normalize = (line: string) => line.replace(/^\d+\s+/, '').replace(/0x[0-9a-f]+,/, '0x…,').replace(/\s+= /, ' = ').trim();
+        const ours = r.stdout.split('\n').filter((l) => CALL.test(l)).map(normalize);
+        const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => CALL.test(l));
+        expect(ours.length).toBeGreaterThanOrEqual(40);
+        let j = 0;
+        for (const line of ours) {
+          while (j < theirs.length && theirs[j] !== line) j++;
+          expect(j < theirs.length, `not in strace's output (in order): ${line}\n--- socklab:\n${r.stdout}`).toBe(true);
+          j++;
+        }
+        expect(r.stdout).toMatch(/^select\(\d+, \[[\d ]+\], \[[\d ]+\], \[[\d ]+\], \{tv_sec=0, tv_usec=0\}\) += \d+ \(/m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    40_000,
+  );
+});
+
+describe('socklab: the README', () => {
+  it('shows a session that socklab really prints (descriptors and ports aside)', async () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## socklab'));
+    const transcript = /```text\n([\s\S]*?)```/.exec(section)![1];
+    // The session's ports, replaced by ports free here: 3400 listens, 3401 refuses.
+    const [listening, refused] = [String(freePort()), String(freePort())];
+    const local = (text: string) => text.replace(/\b3400\b/g, listening).replace(/\b3401\b/g, refused);
+    const sh = new Proc(['-i']);
+    await sh.waitFor(/^socklab> $/m);
+    // Each command with what it printed; a ^C in that output is a Ctrl-C to send once the call blocks.
+    for (const block of transcript.split(/^(?=socklab> )/m).filter((b) => b.startsWith('socklab> '))) {
+      const command = local(block.split('\n')[0].slice('socklab> '.length));
+      sh.write(`${command}\n`);
+      if (command === 'quit') break;
+      if (/^\^C$/m.test(block)) {
+        await sh.waitFor(/blocks until/);
+        sh.child.kill('SIGINT');
+      }
+      await sh.waitFor(/\nsocklab> $/);
+    }
+    const r = await sh.done();
+    // In a terminal the banner and ^C are shown too; descriptors and ephemeral ports differ run to run.
+    const shape = (text: string) => text.split('\n').filter((l) => l && !/^(socklab \d|help lists|\^C$)/.test(l))
+      .map((l) => l.replace(/\d+/g, '#').replace(/\s+/g, ' ').trim());
+    expect(shape(r.out)).toEqual(shape(local(transcript)));
+    expect(r.code).toBe(1); // the interrupted accept and the refused connect, unexpected in a script
+  });
+});
+
+describe('socklab: the lab scripts, across two socklab processes', () => {
+  it('lab 1: a TCP exchange between two socklab instances', async () => {
+    const env = { PORT: String(freePort()) };
+    const server = new Proc([path.join(labs, 'lab1-tcp-server.txt')], env);
+    await server.waitFor(/^listen\(\d+, 5\) = 0$/m);
+    const client = await new Proc([path.join(labs, 'lab1-tcp-client.txt')], env).end();
+    const s = await server.done();
+    expect(client.code, client.out + client.err).toBe(0);
+    expect(s.code, s.out + s.err).toBe(0);
+    expect(client.out).toMatch(new RegExp(`^connect\\(\\d+, 127\\.0\\.0\\.1:${env.PORT}\\) = 0$`, 'm'));
+    expect(client.out).toMatch(/^read\(\d+, "bonjour, client\\n", 1024\) = 16$/m);
+    expect(s.out).toMatch(/^read\(\d+, "bonjour, serveur\\n", 1024\) = 17$/m);
+    expect(s.out).toMatch(/^read\(\d+, "", 1024\) = 0$/m);
+    const [listening, closing] = tables(s.out);
+    expect(listening['1']).toMatchObject({ local: `127.0.0.1:${env.PORT}`, state: 'LISTEN' });
+    expect(closing['2']).toMatchObject({ local: `127.0.0.1:${env.PORT}`, state: 'CLOSE_WAIT' });
+    // The quadruplet: the server's remote is the client's local.
+    expect(closing['2'].remote).toBe(tables(client.out)[0]['1'].local);
+  });
+
+  it('lab 2: a UDP question and its answer between two socklab instances', async () => {
+    const env = { PORT: String(freePort()) };
+    const server = new Proc([path.join(labs, 'lab2-udp-server.txt')], env);
+    await server.waitFor(/^bind\(\d+, 127\.0\.0\.1:\d+\) = 0$/m);
+    const client = await new Proc([path.join(labs, 'lab2-udp-client.txt')], env).end();
+    const s = await server.done();
+    expect(client.code, client.out + client.err).toBe(0);
+    expect(s.code, s.out + s.err).toBe(0);
+    const clientPort = /^getsockname\(\d+, 0\.0\.0\.0:(\d+)\) = 0$/m.exec(client.out)![1];
+    expect(s.out).toMatch(new RegExp(`^recvfrom\\(\\d+, "question : quelle est la réponse \\?\\\\n", 1024, 0, 127\\.0\\.0\\.1:${clientPort}\\) = 36$`, 'm'));
+    expect(s.out).toMatch(new RegExp(`^sendto\\(\\d+, "réponse : 42\\\\n", 14, 0, 127\\.0\\.0\\.1:${clientPort}\\) = 14$`, 'm'));
+    expect(client.out).toMatch(new RegExp(`^recvfrom\\(\\d+, "réponse : 42\\\\n", 1024, 0, 127\\.0\\.0\\.1:${env.PORT}\\) = 14$`, 'm'));
+  });
+});
+
+describe('socklab: foreign peers', () => {
+  it('serves a Python client, and connects to a Python server', async () => {
+    const port = freePort();
+    const server = new Proc([], { PORT: String(port) });
+    server.write('passive 127.0.0.1 ${PORT}\naccept 1\nread 2\nwrite 2 "pong\\n"\nread 2\n');
+    await server.waitFor(/blocks until a client connects/);
+    const py = new Proc([], {}, 'python3', ['-c', `
+import socket
+s = socket.create_connection(("127.0.0.1", ${port}), timeout=10)
+s.sendall(b"ping\\n")
+print(s.recv(64).decode(), end="")
+s.close()
+`]);
+    const p = await py.end();
+    expect(p.out).toBe('pong\n');
+    const s = await server.end('close 2\n');
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/^read\(\d+, "ping\\n", 1024\) = 5$/m);
+
+    const pyServer = new Proc([], {}, 'python3', ['-c', `
+import socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept(); c.settimeout(10)
+c.sendall(c.recv(64).upper()); c.close()
+`]);
+    const pyPort = (await pyServer.waitFor(/^(\d+)$/m))[1];
+    const r = await script(`connect 127.0.0.1 ${pyPort}\nwrite 1 "echo me"\nread 1\nread 1\n`);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^read\(\d+, "ECHO ME", 1024\) = 7$/m);
+    expect(r.out).toMatch(/^read\(\d+, "", 1024\) = 0$/m);
+    await pyServer.done();
+  });
+});
+
+describe('socklab: interactive', () => {
+  it('Ctrl-C (SIGINT) during a blocking accept returns to the prompt, and the shell goes on', async () => {
+    const sh = new Proc(['-i']);
+    await sh.waitFor(/^socklab> $/m);
+    sh.write('passive 127.0.0.1 0\n');
+    await sh.waitFor(/getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab> $/);
+    sh.write('! accept 1\n');
+    await sh.waitFor(/^ {2}accept\(\d+\) blocks until a client connects \(Ctrl-C interrupts\)\n$/m);
+    sh.child.kill('SIGINT');
+    await sh.waitFor(/^accept\(\d+, addr\) = -1 EINTR \(Interrupted system call\)\n {2}interrupted by Ctrl-C \(SIGINT\)[^\n]*\nsocklab> $/m);
+    // SIGINT with nothing blocked is not fatal either.
+    sh.child.kill('SIGINT');
+    sh.write('=\n');
+    await sh.waitFor(/LISTEN {2}\. \. \.\nsocklab> $/);
+    // The listening socket still works: a client, then the accept that was interrupted.
+    sh.write('connect 127.0.0.1 ${port}\naccept 1\n');
+    await sh.waitFor(/^ {2}id 3 \(fd \d+\): connection from 127\.0\.0\.1:\d+\nsocklab> $/m);
+    // Ctrl-C ends any wait, sleep included.
+    sh.write('! sleep 30\n');
+    await sh.waitFor(/sleep 30\n/);
+    await new Promise((r) => setTimeout(r, 100));
+    sh.child.kill('SIGINT');
+    await sh.waitFor(/^nanosleep\(\{tv_sec=30, tv_nsec=0\}\) = -1 EINTR/m, 3000);
+    const r = await sh.end('! sleep 0\nquit\n');
+    expect(r.out).toContain('expected a failure (!)'); // sleep 0 succeeded: the one unexpected result
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/1 command failed unexpectedly\n {2}stdin:\d+: ! sleep 0\n$/);
+  });
+
+  it('a blocking write says so once the send buffer is full, and Ctrl-C returns the bytes written so far', async () => {
+    const sh = new Proc(['-i'], { BIG: 'x'.repeat(100_000) });
+    await sh.waitFor(/^socklab> $/m);
+    // Small buffers on both sides, and nobody reads: the write cannot finish.
+    sh.write('passive 127.0.0.1 0\nsocket tcp\noptions 2 SO_SNDBUF 4096\nconnect 2 127.0.0.1 ${port}\naccept 1\noptions 3 SO_RCVBUF 4096\n');
+    await sh.waitFor(/connection from[^\n]*\n(?:.*\n)*?getsockopt\(\d+, SOL_SOCKET, SO_RCVBUF, \d+\) = 0\nsocklab> $/);
+    sh.write('write 2 ${BIG}\n');
+    await sh.waitFor(/^ {2}write\(\d+\) blocks until there is room in the send buffer \(Ctrl-C interrupts\)$/m);
+    sh.child.kill('SIGINT');
+    const m = await sh.waitFor(/^write\(\d+, "x+"\.\.\., 100000\) = (\d+)\n {2}only (\d+) of 100000 bytes were written before the interruption\nsocklab> $/m);
+    expect(Number(m[1])).toBeGreaterThan(0);
+    expect(Number(m[1])).toBeLessThan(100_000);
+    expect(m[2]).toBe(m[1]);
+    const r = await sh.end('quit\n');
+    expect(r.code).toBe(0); // a partial write is a success, as write(2) says
+  });
+
+  it('in a script, Ctrl-C ends the blocked call and the script (status 130)', async () => {
+    const sh = new Proc([]);
+    sh.write('passive 127.0.0.1 0\naccept 1\necho not reached\n');
+    await sh.waitFor(/blocks until a client connects/);
+    sh.child.kill('SIGINT');
+    const r = await sh.done();
+    expect(r.code).toBe(130);
+    expect(r.out).toMatch(/^accept\(\d+, addr\) = -1 EINTR \(Interrupted system call\)$/m);
+    expect(r.out).not.toContain('not reached');
+    expect(r.err).toContain('interrupted (Ctrl-C): the script stops here');
+  });
+
+  it('completes commands, their words, socket ids, option names and flags', async () => {
+    const session = new Session(() => {}, messages('en'), {});
+    try {
+      await session.execute('socket tcp');
+      await session.execute('socket udp');
+      expect(session.complete('so')).toEqual([['socket'], 'so']);
+      expect(session.complete('socket ')[0]).toEqual(['tcp', 'udp', 'raw']);
+      expect(session.complete('read ')[0]).toEqual(['1', '2']);
+      expect(session.complete('! close ')[0]).toEqual(['1', '2']);
+      expect(session.complete('!ECONNREFUSED con')[0]).toEqual(['connect']);
+      expect(session.complete('recv 1 -p')).toEqual([['-peek'], '-p']);
+      expect(session.complete('options 1 TCP_KEEP')[0]).toEqual(['TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT']);
+      expect(session.complete('options 2 ')[0]).toContain('IP_MULTICAST_IF'); // UDP options for a UDP socket
+      expect(session.complete('options 2 ')[0]).not.toContain('TCP_NODELAY');
+      expect(session.complete('shutdown 1 ')[0]).toEqual(['rd', 'wr', 'rdwr']);
+      expect(session.complete('help re')[0]).toEqual(['read', 'recv', 'recvfrom', 'resolve']);
+    } finally {
+      session.closeAll();
+    }
+  });
+
+  it.runIf(hasCommand('script'))('in a terminal (a pseudo-terminal through script(1)): prompt, Tab completion, history, Ctrl-C', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'socklab-pty-'));
+    try {
+      const history = path.join(dir, 'history');
+      // TERM=dumb would turn readline's completion off: a terminal that can move its cursor.
+      const sh = new Proc([], { SOCKLAB_HISTORY: history, TERM: 'xterm' }, 'script', ['-qfec', `${process.execPath} ${cli}`, '/dev/null']);
+      await sh.waitFor(/Tab completes/);
+      await sh.waitFor(atPrompt);
+      sh.write('soc\t');
+      await sh.waitFor(ending('socket'));
+      sh.write(' tcp\r');
+      await sh.waitFor(/ {2}id 1 \(fd \d+\)/);
+      await sh.waitFor(atPrompt);
+      sh.write('listen 1\r');
+      await sh.waitFor(/listen\(\d+, 5\) = 0/);
+      await sh.waitFor(atPrompt);
+      sh.write('accept \t');
+      await sh.waitFor(ending('1')); // the only socket id
+      sh.write('\r');
+      await sh.waitFor(/blocks until a client connects/);
+      sh.write('\x03'); // Ctrl-C: the terminal is raw, so readline gets it, not the kernel
+      await sh.waitFor(/\^C\r?\n(?:.*\n)*?accept\(\d+, addr\) = -1 EINTR/);
+      await sh.waitFor(atPrompt);
+      sh.write('half-typed\x03'); // at the prompt: drops the line, as a shell does
+      await sh.waitFor(/\^C/);
+      await sh.waitFor(atPrompt);
+      sh.write('=\r');
+      await sh.waitFor(/LISTEN/);
+      await sh.waitFor(atPrompt);
+      const r = await sh.end('quit\r');
+      expect(r.code).toBe(0);
+      expect(r.out).not.toContain('unknown command');
+      expect(readFileSync(history, 'utf8').split('\n')).toEqual(expect.arrayContaining(['socket tcp', 'listen 1', 'accept 1', '=', 'quit']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A real terminal emulator: .ci/run installs tmux, so CI always runs this.
+  it.runIf(canRun('socklab in a real terminal needs tmux', hasCommand('tmux')))('in tmux: completion of commands, options and ids, and the prompt', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'socklab-tmux-'));
+    const server = `socklab-test-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8', timeout: 5000 });
+    const screen = () => tmux('capture-pane', '-p', '-t', 'lab').stdout;
+    const until = async (re: RegExp) => {
+      const deadline = Date.now() + 5000;
+      while (!re.test(screen())) {
+        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      const cmd = `env LANG=C SOCKLAB_HISTORY=${path.join(dir, 'h')} ${process.execPath} ${cli}`;
+      expect(tmux('new-session', '-d', '-s', 'lab', '-x', '160', '-y', '40', cmd).status).toBe(0);
+      await until(/socklab>\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'pass');
+      await until(/socklab> pass\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'Tab');
+      await until(/socklab> passive\s*$/m);
+      tmux('send-keys', '-t', 'lab', ' 127.0.0.1 0', 'Enter');
+      await until(/getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab>\s*$/m);
+      // One key at a time, as a person types: readline completes asynchronously.
+      tmux('send-keys', '-t', 'lab', 'options 1 SO_RCV');
+      await until(/socklab> options 1 SO_RCV\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'Tab');
+      await new Promise((r) => setTimeout(r, 200));
+      tmux('send-keys', '-t', 'lab', 'Tab');
+      await until(/SO_RCVBUF\s+SO_RCVTIMEO/);
+      tmux('send-keys', '-t', 'lab', 'B');
+      await until(/socklab> options 1 SO_RCVB\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'Tab');
+      await until(/socklab> options 1 SO_RCVBUF\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'Enter');
+      await until(/getsockopt\(\d+, SOL_SOCKET, SO_RCVBUF, \d+\) = 0/);
+      tmux('send-keys', '-t', 'lab', 'read 1 -n');
+      await until(/socklab> read 1 -n\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'Tab');
+      await until(/socklab> read 1 -nb\s*$/m);
+      tmux('send-keys', '-t', 'lab', 'C-u', 'quit', 'Enter');
+      const deadline = Date.now() + 5000;
+      while (tmux('has-session', '-t', 'lab').status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(tmux('has-session', '-t', 'lab').status).not.toBe(0); // socklab left, and its window with it
+    } finally {
+      tmux('kill-server');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -30,8 +30,16 @@ export function target(buf: unknown): Uint8Array {
 
 /** @internal [offset, length] of a read/write window, checked against the buffer. */
 export function window(buf: Uint8Array, count: number | undefined, offset: number | undefined): [number, number] {
-  const off = offset === undefined ? 0 : checkInt(offset, 'offset', 0, buf.length);
+  const off = windowStart(buf, offset);
   return [off, checkCount(count, buf.length - off, 'count')];
+}
+
+/**
+ * @internal The offset of a read/write window (its length: `checkCount(count, buf.length - off)`).
+ * The hot paths use these two rather than window(), whose array V8 cannot always optimise away.
+ */
+export function windowStart(buf: Uint8Array, offset: number | undefined): number {
+  return offset === undefined ? 0 : checkInt(offset, 'offset', 0, buf.length);
 }
 
 /**
@@ -42,7 +50,8 @@ export function window(buf: Uint8Array, count: number | undefined, offset: numbe
 export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number): number {
   const n = fdOf(fd, 'read');
   const b = target(buf);
-  const [off, len] = window(b, count, offset);
+  const off = windowStart(b, offset);
+  const len = checkCount(count, b.length - off, 'count');
   const rc = native.read(n, b, off, len);
   if (rc < 0) throw errnoException(rc, 'read');
   return rc;
@@ -55,7 +64,8 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number): 
 export function write(fd: Fd, data: Data, count?: number, offset?: number): number {
   const n = fdOf(fd, 'write');
   const b = bytesOf(data);
-  const [off, len] = window(b, count, offset);
+  const off = windowStart(b, offset);
+  const len = checkCount(count, b.length - off, 'count');
   const rc = native.write(n, b, off, len);
   if (rc < 0) throw errnoException(rc, 'write');
   return rc;

@@ -209,10 +209,26 @@ async function writeRest(fd: Fd, b: Uint8Array, done: number, options?: AsyncOpt
 }
 
 /** Reads exactly `count` bytes (default: all of `buf`); resolves with fewer only at end of file. */
-export async function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
-  const b = target(buf);
-  const want = checkCount(count, b.length, 'count');
-  let done = 0;
+export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
+  let b: Uint8Array;
+  let want: number;
+  try {
+    b = target(buf);
+    want = checkCount(count, b.length, 'count');
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (want === 0) return Promise.resolve(0);
+  // The usual case, one read bringing everything, costs one then() rather than an async function.
+  return read(fd, b, want, 0, options).then(
+    (n) => (n === want || n === 0 ? n : readRest(fd, b, want, n, options)),
+    (e: unknown) => {
+      throw Object.assign(e as Error, { bytesRead: 0 });
+    },
+  );
+}
+
+async function readRest(fd: Fd, b: Uint8Array, want: number, done: number, options?: AsyncOptions): Promise<number> {
   while (done < want) {
     let n: number;
     try {

@@ -1,0 +1,37 @@
+// TCP bulk transfer with this library's synchronous API: the C program line for line.
+import { AF_INET, SOCK_STREAM, accept, bind, close, connect, getsockname, listen, read, socket, write } from 'berkeley-sockets';
+import { CHUNK, PERIOD, announcePort, bulkPattern, checkBulk, now, parseArgs, result } from '../common.mjs';
+
+const o = parseArgs();
+
+if (o.role === 'server') {
+  const srv = socket(AF_INET, SOCK_STREAM, 0);
+  bind(srv, { family: AF_INET, address: '127.0.0.1', port: 0 });
+  listen(srv, 16);
+  announcePort(getsockname(srv).port);
+  const { fd } = accept(srv);
+  const pat = bulkPattern();
+  let sent = 0;
+  while (sent < o.bytes) sent += write(fd, pat, Math.min(CHUNK, o.bytes - sent), sent % PERIOD);
+  close(fd);
+  close(srv);
+  result({ sent });
+} else {
+  const fd = socket(AF_INET, SOCK_STREAM, 0);
+  connect(fd, { family: AF_INET, address: '127.0.0.1', port: o.port });
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let got = 0;
+  let ok = true;
+  let start = 0;
+  for (;;) {
+    const n = read(fd, buf);
+    if (n === 0) break;
+    if (got === 0) start = now();
+    if (o.quick && !checkBulk(buf, n, got)) ok = false;
+    got += n;
+  }
+  const ms = now() - start;
+  close(fd);
+  if (got !== o.bytes) ok = false;
+  result({ rate: got / (ms / 1000) / 1e9, bytes: got, ms, verified: ok });
+}

@@ -162,7 +162,7 @@ function argList(role, args, extra = {}) {
   return list;
 }
 
-/** Starts one program; `lines` yields its stdout lines; `done` resolves when it exits. */
+/** Starts one program; `waitFor(re)` finds a line of its stdout; `done` resolves when it exits. */
 function start(cmd, args) {
   const child = spawn(cmd[0], [...cmd.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -223,7 +223,10 @@ async function trial(w, contender) {
   const server = start(onCpu(0, cmd), argList('server', w.args));
   try {
     const m = await server.waitFor(/^PORT (\d+)$/m);
-    if (!m) await resultOf(server); // throws with its stderr
+    if (!m) {
+      await resultOf(server); // throws with its stderr
+      throw new Error(`${server.program}: exited without announcing a port`);
+    }
     const client = start(onCpu(1, cmd), argList('client', w.args, { port: m[1] }));
     let c;
     try {

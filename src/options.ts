@@ -108,18 +108,24 @@ export interface OptionInputs {
 }
 export type OptionKind = keyof OptionValues;
 
-const kinds = new Map<string, OptionKind>();
+// level → optname → kind: numeric keys, so a lookup on the hot path builds no string.
+const kinds = new Map<number, Map<number, OptionKind>>();
 const consts = C as unknown as Record<string, number | undefined>;
 for (const [level, name, kind] of OPTION_TABLE) {
   const l = consts[level];
   const n = consts[name];
-  if (l !== undefined && n !== undefined) kinds.set(`${l}:${n}`, kind as OptionKind);
+  if (l === undefined || n === undefined) continue;
+  if (!kinds.has(l)) kinds.set(l, new Map());
+  kinds.get(l)!.set(n, kind as OptionKind);
 }
 
 /** The kind of option (level, optname), or undefined for one the table does not know. */
 export function optionKind(level: number, optname: number): OptionKind | undefined {
-  return kinds.get(`${level}:${optname}`);
+  return kinds.get(level)?.get(optname);
 }
+
+const intOut = new Uint8Array(new ArrayBuffer(4));
+const intView = new DataView(intOut.buffer);
 
 type Layout = { size: number; fields: Record<string, [offset: number, size: number]> };
 const layouts = native.optionLayouts as Record<string, Layout | undefined>;
@@ -310,6 +316,14 @@ export function getsockopt(fd: Fd, level: number, optname: number, optlen?: numb
   checkInt32(level, 'level');
   checkInt32(optname, 'optname');
   const kind = optlen === undefined ? (optionKind(level, optname) ?? 'int') : undefined;
+  if (kind === 'int') {
+    // The common case, decoded in place from one reused off-heap buffer: no allocation per call (a
+    // fresh small Buffer lives on V8's heap and N-API must move it off-heap, ~1 µs; bench/README.md).
+    const rc = native.getsockopt(n, level, optname, intOut);
+    if (rc < 0) throw errnoException(rc, 'getsockopt');
+    // Some options are a single byte or short on Linux (IP_MULTICAST_LOOP may be read as a char).
+    return rc >= 4 ? intView.getInt32(0, LITTLE) : rc === 1 ? intOut[0] : rc === 2 ? intView.getInt16(0, LITTLE) : 0;
+  }
   const out = Buffer.alloc(kind === undefined ? checkInt(optlen, 'optlen', 0, 65536) : capacity(kind));
   const rc = native.getsockopt(n, level, optname, out);
   if (rc < 0) throw errnoException(rc, 'getsockopt');

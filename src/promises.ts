@@ -12,7 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { native } from './binding';
 import './trace'; // BSOCK_TRACE=1 works for code that imports only this module
 import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
-import { errnoException, invalidArgType } from './errors';
+import { errnoException } from './errors';
 import type { AddressOf } from './family';
 import { type Fd, SocketHandle, fdOf } from './handle';
 import { type Data, type Received, bytesOf, target, windowStart } from './io';

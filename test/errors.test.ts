@@ -4,35 +4,22 @@
 import { createConnection } from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, AF_UNIX, F_GETFL, F_SETFD, MSG_DONTWAIT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET,
-  SO_REUSEADDR, SystemError, type SocketHandle, accept, bind, close, connect, fcntl, fromFd, getsockname,
+  SO_REUSEADDR, SystemError, accept, bind, close, connect, fcntl, fromFd, getsockname,
   getsockopt, listen, read, readExactly, recv, recvfrom, send, sendto, setNonBlocking, setsockopt, socket,
   socketpair, write,
 } from '../src/index';
 import { errnoException } from '../src/errors';
-import { fdCount, openFds, tcpListener, tcpPair } from './helpers';
+import { fdCount, openFds, tcpListener, tcpPair, noLeakedFds, trackHandles } from './helpers';
 
 const E = constants.errno;
 
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 function caught(f: () => unknown): unknown {
   try {

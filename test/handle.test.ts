@@ -3,35 +3,22 @@
 import { existsSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_UNIX, F_GETFL, F_SETFL, O_NONBLOCK, SHUT_RDWR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR,
   SO_TYPE, SocketHandle, SystemError, accept, bind, close, connect, fcntl, fromFd, getCloseOnExec, getNonBlocking,
   getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, send, sendto, setCloseOnExec,
   setNonBlocking, setsockopt, shutdown, socket, socketpair, write, writeAll,
 } from '../src/index';
-import { fdCount, tcpPair, openFds } from './helpers';
+import { fdCount, tcpPair, noLeakedFds, trackHandles } from './helpers';
 
 const EBADF = constants.errno.EBADF;
 
 /** Everything a test opened, closed after it whatever happened (close() is idempotent). */
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 function isOpen(n: number): boolean {
   return existsSync(`/proc/self/fd/${n}`);

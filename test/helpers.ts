@@ -1,6 +1,7 @@
 // Shared test helpers: descriptor counting, loopback pairs, and the skip policy for tests that need
 // root or tools (they must run in CI, where CI=true, and skip with a printed reason elsewhere).
 import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import {
   AF_INET, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, accept, bind, connect, getsockname, listen, socket,
@@ -60,4 +61,27 @@ export function udpSocket(): { fd: SocketHandle<typeof AF_INET>; port: number } 
   const fd = socket(AF_INET, SOCK_DGRAM, 0);
   bind(fd, { family: AF_INET, address: '127.0.0.1', port: 0 });
   return { fd, port: getsockname(fd).port };
+}
+
+/** Checks, at the end of the calling test file, that every descriptor it opened is closed again. */
+export function noLeakedFds(): void {
+  let atStart = new Set<number>();
+  beforeAll(() => {
+    atStart = openFds();
+  });
+  afterAll(() => {
+    expect(openFds()).toEqual(atStart);
+  });
+}
+
+/** Returns `track(handle)`: every tracked handle is closed after each test of the calling file. */
+export function trackHandles(): <T extends SocketHandle>(h: T) => T {
+  const opened: SocketHandle[] = [];
+  afterEach(() => {
+    for (const h of opened.splice(0)) h.close();
+  });
+  return (h) => {
+    opened.push(h);
+    return h;
+  };
 }

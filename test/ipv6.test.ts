@@ -1,13 +1,13 @@
 // IPv6 over ::1: TCP and UDP, the sockaddr_in6 fields every returned address carries (flowinfo,
 // scope_id), IPV6_V6ONLY, and IPv4-mapped addresses on a dual-stack socket (loopback only).
 import { constants } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, MSG_TRUNC, SOCK_DGRAM, SOCK_STREAM, SystemError, type SocketHandle,
   accept, bind, connect, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, sendto,
   setsockopt, shutdown, SHUT_WR, socket, write,
 } from '../src/index';
-import { canRun, openFds } from './helpers';
+import { canRun, noLeakedFds, trackHandles } from './helpers';
 
 const E = constants.errno;
 
@@ -28,22 +28,9 @@ function hasIPv6Loopback(): boolean {
 const ipv6 = canRun('IPv6 loopback (::1)', hasIPv6Loopback());
 
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 function thrown(f: () => unknown): SystemError {
   try {

@@ -3,28 +3,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_UNIX, CMSG_LEN, CMSG_SPACE, IPPROTO_IP, IP_PKTINFO, MSG_CTRUNC, MSG_TRUNC, SCM_CREDENTIALS, SCM_RIGHTS,
   SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_PASSCRED, SO_RCVTIMEO, type ControlMessage, type SocketHandle,
-  SystemError, bind, close, getCloseOnExec, getpeername, getsockname, if_nametoindex, read, recvFds, recvmsg,
+  SystemError, bind, getCloseOnExec, getpeername, getsockname, if_nametoindex, read, recvFds, recvmsg,
   sendFds, sendmsg, sendto, setsockopt, socket, socketpair, write,
 } from '../src/index';
 import { native } from '../src/binding';
-import { fdCount, openFds, tcpPair, udpSocket } from './helpers';
+import { fdCount, tcpPair, udpSocket, noLeakedFds } from './helpers';
 
 const isLinux = process.platform === 'linux';
 const root = path.join(__dirname, '..');
 const INT = native.layout.sizeof_int;
 
-/** Every descriptor this file opens is closed by the end of it: received ones included. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+/** Every descriptor this file opens is closed by the end of it. */
+noLeakedFds();
 
 const opened: SocketHandle[] = [];
 function track<T extends SocketHandle>(h: T): T {

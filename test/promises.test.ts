@@ -2,22 +2,15 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_UNIX, POLLIN, POLLOUT, SOCK_STREAM, type SocketHandle, bind, close, getNonBlocking, getsockname, listen,
   read as readSync, socket, socketpair, write as writeSync,
 } from '../src/index';
 import * as p from '../src/promises';
-import { fdCount, tcpListener } from './helpers';
+import { fdCount, tcpListener, trackHandles } from './helpers';
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loopback = (port: number) => ({ family: AF_INET, address: '127.0.0.1', port });

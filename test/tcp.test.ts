@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_WR, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_RCVTIMEO, SO_REUSEADDR,
@@ -11,28 +11,15 @@ import {
   getNonBlocking, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, send,
   setNonBlocking, setsockopt, shutdown, socket, write, writeAll,
 } from '../src/index';
-import { tcpListener, tcpPair, openFds } from './helpers';
+import { tcpListener, tcpPair, noLeakedFds, trackHandles } from './helpers';
 
 const E = constants.errno;
 const LOOPBACK = '127.0.0.1';
 
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 /** A connected pair whose sockets are all closed after the test. */
 function pair(): ReturnType<typeof tcpPair> {

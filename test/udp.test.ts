@@ -2,34 +2,21 @@
 // datagrams, connected UDP and MSG_PEEK. Every receive happens after the datagram was sent (loopback
 // delivers it before sendto returns), or with MSG_DONTWAIT.
 import { constants } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOCK_DGRAM, SOL_SOCKET, SO_TYPE, SystemError, type SocketHandle,
   connect, getpeername, getsockname, getsockopt, htonl, htons, INADDR_LOOPBACK, read, recv, recvfrom, send,
   sendto, sockaddr_in, socket, write,
 } from '../src/index';
-import { udpSocket, openFds } from './helpers';
+import { udpSocket, noLeakedFds, trackHandles } from './helpers';
 
 const E = constants.errno;
 const LOOPBACK = '127.0.0.1';
 
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
-const opened: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  opened.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of opened.splice(0)) h.close();
-});
+const track = trackHandles();
 
 function udp(): { fd: SocketHandle<typeof AF_INET>; port: number; addr: { family: typeof AF_INET; address: string; port: number } } {
   const { fd, port } = udpSocket();

@@ -4,25 +4,19 @@ import { existsSync, lstatSync, mkdtempSync, rmSync, unlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_UNIX, MSG_DONTWAIT, MSG_TRUNC, SHUT_WR, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_TYPE,
   SystemError, type SocketHandle, accept, bind, connect, getpeername, getsockname, getsockopt, listen, read,
   readExactly, recv, recvfrom, send, sendto, shutdown, socket, socketpair, sockaddr_un, write,
 } from '../src/index';
-import { openFds } from './helpers';
+import { noLeakedFds } from './helpers';
 
 const E = constants.errno;
 const isLinux = process.platform === 'linux';
 
 /** Every descriptor this file opens is closed by the end of it. */
-let fdsAtStart = new Set<number>();
-beforeAll(() => {
-  fdsAtStart = openFds();
-});
-afterAll(() => {
-  expect(openFds()).toEqual(fdsAtStart);
-});
+noLeakedFds();
 
 const opened: SocketHandle[] = [];
 function track<T extends SocketHandle>(h: T): T {

@@ -12,7 +12,8 @@
         "native/resolve.cc",
         "native/readiness.cc",
         "native/message.cc",
-        "native/process.cc"
+        "native/process.cc",
+        "native/interrupt.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

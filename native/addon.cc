@@ -1,5 +1,7 @@
-// addon.cc — module init. The addon is stateless (no globals), so it is safe in worker threads and in
-// a forked child: everything it knows lives in the kernel or in the caller's buffers.
+// addon.cc — module init. The addon keeps no per-call state: everything a call knows lives in the kernel
+// or in the caller's buffers, so it is safe in worker threads and in a forked child. The one process-wide
+// piece is the signal chain of interrupt.cc, because signal dispositions are process-wide.
+#include "interrupt.h"
 #include "result.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -12,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterReadiness(env, exports);
   bs::RegisterMessage(env, exports);
   bs::RegisterProcess(env, exports);
+  bs::RegisterInterrupt(env, exports);
   return exports;
 }
 

@@ -3,6 +3,7 @@
 // Addresses cross as bytes: src/sockaddr.ts encodes and decodes them from the layout constants that
 // constants.cc exports, so this file never interprets a sockaddr.
 #include "addrout.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -30,13 +31,19 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   socklen_t len;
   if (!ArgInt(info, 0, &fd) || !ArgAddrIn(info, 1, &ss, &len)) return {};
+  BlockingCall call(info.Env());
   int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len);
   int err = errno;
   if (rc < 0 && err == EINTR) {
+    // The listeners of the signal run first; one that throws ends the wait (the kernel goes on).
+    if (!call.Retry()) return {};
     pollfd p = {fd, POLLOUT, 0};
     int prc;
-    do prc = ::poll(&p, 1, -1); while (prc < 0 && errno == EINTR);
-    if (prc < 0) return Result(info.Env(), -1, errno);
+    do {
+      prc = ::poll(&p, 1, -1);
+      err = errno;
+    } while (prc < 0 && err == EINTR && call.Retry());
+    if (prc < 0) return err == EINTR ? Napi::Value() : Result(info.Env(), -1, err);
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) return Result(info.Env(), -1, errno);
@@ -55,7 +62,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
 }
 
 // accept(fd, flags, addrOut) -> new fd | -errno. flags may add SOCK_NONBLOCK; SOCK_CLOEXEC is always
-// set. Retried on EINTR, as libuv and CPython do.
+// set. Retried on EINTR, as libuv and CPython do, after the signal's listeners ran (interrupt.h).
 Napi::Value Accept(const Napi::CallbackInfo& info) {
   int32_t fd, flags;
   uint8_t* out;
@@ -63,6 +70,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   socklen_t len;
   int conn, err;
+  BlockingCall call(info.Env());
   do {
     len = sizeof ss;
 #ifdef SOCK_CLOEXEC
@@ -76,7 +84,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
       if (flags & O_NONBLOCK) ::fcntl(conn, F_SETFL, ::fcntl(conn, F_GETFL) | O_NONBLOCK);
     }
 #endif
-  } while (conn < 0 && err == EINTR);
+  } while (conn < 0 && err == EINTR && call.Retry());
   if (conn >= 0) StoreAddr(out, ss, len);
   return Result(info.Env(), conn, err);
 }

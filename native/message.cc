@@ -6,6 +6,7 @@
 // MSG_CMSG_CLOEXEC (Linux, FreeBSD). Where the flag is missing (macOS) the new descriptors get
 // FD_CLOEXEC right after the call, the one place this layer reads a control buffer.
 #include "addrout.h"
+#include "interrupt.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -85,9 +86,14 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(iov.size());  // size_t on glibc, int elsewhere
   msg.msg_control = controlLen > 0 ? control : nullptr;
   msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
+  BlockingCall call(info.Env());
   ssize_t n;
-  do n = ::sendmsg(fd, &msg, flags | kNoSignal); while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+  int err;
+  do {
+    n = ::sendmsg(fd, &msg, flags | kNoSignal);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 // recvmsg(fd, iovecs, control, addrOut, flags, Int32Array(2) [controllen, msg_flags]) -> bytes | -errno.
@@ -112,6 +118,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 #endif
   sockaddr_storage ss;
   msghdr msg;
+  BlockingCall call(info.Env());
   ssize_t n;
   int err;
   do {
@@ -125,7 +132,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
     msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
     n = ::recvmsg(fd, &msg, flags);
     err = errno;
-  } while (n < 0 && err == EINTR);
+  } while (n < 0 && err == EINTR && call.Retry());
   if (n >= 0) {
 #ifndef MSG_CMSG_CLOEXEC
     CloexecReceived(&msg);

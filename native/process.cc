@@ -24,6 +24,7 @@
 //     (ExitWatch below) notices when its loop has nothing left to do and lets JavaScript emit
 //     'beforeExit' and 'exit'; src/fork.ts then ends the process with _exit(2), as it does for
 //     process.exit() and uncaught exceptions.
+#include "interrupt.h"
 #include "result.h"
 
 #include <fcntl.h>
@@ -307,7 +308,7 @@ Napi::Value GetPpid(const Napi::CallbackInfo& info) {
 // waitpid(pid, options, out: Int32Array(8)) -> pid, 0 (WNOHANG, nothing yet) or -errno. The status is
 // decoded here with the C macros (wait(2)) so that src/ knows no platform's bit layout:
 // out = [status, WIFEXITED, WEXITSTATUS, WIFSIGNALED, WTERMSIG, WCOREDUMP, WIFSTOPPED, WSTOPSIG].
-// EINTR is retried (PEP 475).
+// EINTR is retried (PEP 475) after the signal's listeners ran (interrupt.h).
 Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   int32_t pid, options;
   uint8_t* raw;
@@ -315,9 +316,13 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &pid) || !ArgInt(info, 1, &options) || !ArgBytes(info, 2, &raw, &len)) return {};
   if (len < 8 * sizeof(int32_t)) { Fail(info.Env(), "berkeley-sockets: waitpid needs an Int32Array(8)"); return {}; }
   int status = 0;
+  BlockingCall call(info.Env());
   pid_t rc;
-  do rc = ::waitpid(pid, &status, options); while (rc < 0 && errno == EINTR);
-  int err = errno;
+  int err;
+  do {
+    rc = ::waitpid(pid, &status, options);
+    err = errno;
+  } while (rc < 0 && err == EINTR && call.Retry());
   int32_t* out = reinterpret_cast<int32_t*>(raw);
   if (rc > 0) {
     out[0] = status;

@@ -5,6 +5,7 @@
 // Lifetime: the uv handle lives in a heap Slot that outlives the JS object until uv_close completes.
 // While started, the watcher pins its JS object (so a pending operation cannot be collected), and an
 // environment cleanup hook closes it if the environment (a worker) goes away first.
+#include "interrupt.h"
 #include "result.h"
 
 #include <poll.h>
@@ -32,7 +33,8 @@ int64_t NowMs() {
 }
 
 // poll(Int32Array [fd, events, revents]×n, timeoutMs) -> ready count | -errno. revents are written
-// back into the array. EINTR is retried with the time that is left (PEP 475).
+// back into the array. EINTR is retried with the time that is left (PEP 475), after the signal's
+// listeners ran (interrupt.h).
 Napi::Value Poll(const Napi::CallbackInfo& info) {
   uint8_t* raw;
   size_t len;
@@ -47,16 +49,18 @@ Napi::Value Poll(const Napi::CallbackInfo& info) {
     fds[i].revents = 0;
   }
   int64_t deadline = timeout >= 0 ? NowMs() + timeout : -1;
-  int rc;
+  BlockingCall call(info.Env());
+  int rc, err;
   for (;;) {
     rc = ::poll(fds.data(), static_cast<nfds_t>(n), timeout);
-    if (rc >= 0 || errno != EINTR) break;
+    err = errno;
+    if (rc >= 0 || err != EINTR) break;
+    if (!call.Retry()) return {};  // a signal listener threw: JavaScript sees its exception
     if (deadline >= 0) {
       int64_t left = deadline - NowMs();
       timeout = left > 0 ? static_cast<int32_t>(left) : 0;
     }
   }
-  int err = errno;
   if (rc >= 0)
     for (size_t i = 0; i < n; i++) triples[3 * i + 2] = fds[i].revents;
   return Result(info.Env(), rc, err);
@@ -84,7 +88,8 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   }
   fd_set work[3];
   int64_t deadline = timeoutUs >= 0 ? NowMs() * 1000 + static_cast<int64_t>(timeoutUs) : -1;
-  int rc;
+  BlockingCall call(info.Env());
+  int rc, err;
   for (;;) {
     for (int k = 0; k < 3; k++) work[k] = sets[k];
     timeval tv, *tvp = nullptr;
@@ -96,9 +101,10 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
       tvp = &tv;
     }
     rc = ::select(nfds, &work[0], &work[1], &work[2], tvp);
-    if (rc >= 0 || errno != EINTR) break;
+    err = errno;
+    if (rc >= 0 || err != EINTR) break;
+    if (!call.Retry()) return {};  // a signal listener threw: JavaScript sees its exception
   }
-  int err = errno;
   if (rc >= 0) {
     for (int k = 0; k < 3; k++) {
       int32_t* fds = reinterpret_cast<int32_t*>(raw[k]);

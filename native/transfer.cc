@@ -1,10 +1,11 @@
 // transfer.cc — read(2), write(2), recv(2), send(2), recvfrom(2), sendto(2).
 //
 // Each call works directly on the caller's memory (a window [offset, offset+length) of a TypedArray),
-// so nothing is copied or allocated. EINTR is retried, as CPython does since PEP 475: JavaScript signal
-// handlers run on the event loop, so surfacing EINTR could only make the caller loop. send and sendto
+// so nothing is copied or allocated. EINTR is retried, as CPython does since PEP 475, after running the
+// listeners of the signal that caused it (interrupt.h): one that throws ends the call. send and sendto
 // always add MSG_NOSIGNAL so a closed peer is an EPIPE error, never a SIGPIPE.
 #include "addrout.h"
+#include "interrupt.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,9 +19,14 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
+  BlockingCall call(info.Env());
   ssize_t n;
-  do n = ::read(fd, data, len); while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+  int err;
+  do {
+    n = ::read(fd, data, len);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 // write(fd, buf, offset, length) -> bytes | -errno
@@ -29,9 +35,14 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
+  BlockingCall call(info.Env());
   ssize_t n;
-  do n = ::write(fd, data, len); while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+  int err;
+  do {
+    n = ::write(fd, data, len);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 // recv(fd, buf, offset, length, flags) -> bytes | -errno (with MSG_TRUNC, the datagram's real length)
@@ -40,9 +51,14 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
+  BlockingCall call(info.Env());
   ssize_t n;
-  do n = ::recv(fd, data, len, flags); while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+  int err;
+  do {
+    n = ::recv(fd, data, len, flags);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 // send(fd, buf, offset, length, flags) -> bytes | -errno
@@ -51,9 +67,14 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
+  BlockingCall call(info.Env());
   ssize_t n;
-  do n = ::send(fd, data, len, flags | kNoSignal); while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+  int err;
+  do {
+    n = ::send(fd, data, len, flags | kNoSignal);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 // recvfrom(fd, buf, offset, length, flags, addrOut) -> bytes | -errno; the sender lands in addrOut
@@ -62,19 +83,20 @@ Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   int32_t fd, flags;
   uint8_t* data;
   size_t len;
-  uint8_t* out;
+  uint8_t* out = nullptr;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags) ||
       !ArgAddrOut(info, 5, &out))
     return {};
   sockaddr_storage ss;
   socklen_t alen;
+  BlockingCall call(info.Env());
   ssize_t n;
   int err;
   do {
     alen = sizeof ss;
     n = ::recvfrom(fd, data, len, flags, reinterpret_cast<sockaddr*>(&ss), &alen);
     err = errno;
-  } while (n < 0 && err == EINTR);
+  } while (n < 0 && err == EINTR && call.Retry());
   if (n >= 0) StoreAddr(out, ss, alen);
   return Result(info.Env(), static_cast<double>(n), err);
 }
@@ -89,11 +111,14 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags) ||
       !ArgAddrIn(info, 5, &ss, &alen))
     return {};
+  BlockingCall call(info.Env());
   ssize_t n;
+  int err;
   do {
     n = ::sendto(fd, data, len, flags | kNoSignal, reinterpret_cast<const sockaddr*>(&ss), alen);
-  } while (n < 0 && errno == EINTR);
-  return Result(info.Env(), static_cast<double>(n), errno);
+    err = errno;
+  } while (n < 0 && err == EINTR && call.Retry());
+  return Result(info.Env(), static_cast<double>(n), err);
 }
 
 }  // namespace

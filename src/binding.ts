@@ -123,6 +123,13 @@ export interface Native {
   /** Requests in flight on this thread's libuv loop (fs, dns, stream writes…). */
   loopRequests(): number;
   process: { WNOHANG: number; WUNTRACED: number; WCONTINUED: number; NODE_MODULE_VERSION: number };
+  /**
+   * Registers the function that runs the listeners of signals that interrupted a blocking call
+   * (native/interrupt.h). 0, or -EBUSY when another environment has it. Main thread only.
+   */
+  setSignalDispatcher(dispatch: (signums: number[]) => void): number;
+  /** Chains libuv's handler of `signum` without SA_RESTART: 1 chained, 0 no handler to chain, -errno. */
+  chainSignal(signum: number): number;
 }
 
 export interface Poller {

@@ -6,6 +6,7 @@
  * never block the event loop are in `berkeley-sockets/promises`. Each function's doc names the man
  * page it wraps.
  */
+import './signals'; // a signal with a listener interrupts a blocking call (see signals.ts)
 export * from './constants';
 export { htons, htonl, ntohs, ntohl } from './byteorder';
 export { SystemError } from './errors';

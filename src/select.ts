@@ -155,7 +155,8 @@ export function unpackRevents(fds: readonly PollFd[], t: Int32Array): void {
 /**
  * poll(2): waits until one of the descriptors has one of its `events` (or an error/hangup), or
  * `timeout` ms pass (-1, the default, waits forever; 0 just checks). Fills in each entry's `revents`
- * and returns how many entries have a non-zero one. No FD_SETSIZE limit. EINTR is retried.
+ * and returns how many entries have a non-zero one. No FD_SETSIZE limit. EINTR is retried with the
+ * time left, after the listeners of the signal ran (see README "Guarantees").
  */
 export function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1): number {
   const t = packPollFds(fds);

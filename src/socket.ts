@@ -113,7 +113,8 @@ export interface Accepted<F extends number = number> {
 
 /**
  * accept(2) (accept4 with SOCK_CLOEXEC): blocks until a client connects, then returns a new handle for
- * the connection and the client's address. `flags` may be SOCK_NONBLOCK. Retried on EINTR.
+ * the connection and the client's address. `flags` may be SOCK_NONBLOCK. Retried on EINTR after the
+ * listeners of the signal ran; a listener that throws ends the call (README "Guarantees").
  */
 export function accept<F extends number>(fd: SocketHandle<F> | number, flags = 0): Accepted<F> {
   const n = fdOf(fd, 'accept');

@@ -1,0 +1,152 @@
+// interrupt.cc — chaining libuv's signal handler so that blocking calls can be interrupted (interrupt.h).
+//
+// Process-wide state, because signal dispositions are process-wide. Everything the handler touches is a
+// lock-free atomic or written before the handler that reads it is installed; the handler itself only
+// sets a bit, forwards the signal to the main thread, or calls the handler it replaced, all
+// async-signal-safe (signal-safety(7)).
+#include "interrupt.h"
+
+#include "result.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+
+namespace bs {
+namespace {
+
+constexpr int kMaxSignal = 64;  // signals 1..64 fit one bitmask (Linux's _NSIG is 65)
+
+std::atomic<bool> g_chained{false};     // some signal is chained and a dispatcher is registered
+std::atomic<bool> g_blocking{false};    // the main thread is inside a BlockingCall
+std::atomic<uint64_t> g_pending{0};     // bit sig-1: arrived during a blocking call, not yet run
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "the signal handler needs a lock-free word");
+pthread_t g_main;                       // the thread whose JavaScript has the listeners
+struct sigaction g_prev[kMaxSignal + 1];  // the handler each chained signal had (libuv's)
+napi_env g_env = nullptr;               // the main environment, and its dispatcher:
+napi_ref g_dispatch = nullptr;          // (signums: number[]) => void, runs process.emit for each
+
+void Forward(int sig, siginfo_t* si, void* uc) {
+  const struct sigaction& prev = g_prev[sig];
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction != nullptr) prev.sa_sigaction(sig, si, uc);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+  }
+}
+
+void OnSignal(int sig, siginfo_t* si, void* uc) {
+  int saved = errno;
+  if (!g_blocking.load()) {
+    Forward(sig, si, uc);  // the usual path: libuv's handler, and the listener runs on the loop
+  } else if (!pthread_equal(pthread_self(), g_main)) {
+    ::pthread_kill(g_main, sig);  // the kernel picked another thread; the blocked call is the main one's
+  } else {
+    g_pending.fetch_or(uint64_t{1} << (sig - 1));  // the syscall returns EINTR; Retry() runs the listener
+  }
+  errno = saved;
+}
+
+// Runs the listeners of the signals in `mask` through the registered dispatcher. False if one threw.
+bool Dispatch(napi_env env, uint64_t mask) {
+  if (env != g_env || g_dispatch == nullptr) return true;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return true;
+  napi_value fn, recv, list, num, ignored;
+  bool ok = true;
+  if (napi_get_reference_value(env, g_dispatch, &fn) == napi_ok && fn != nullptr &&
+      napi_get_undefined(env, &recv) == napi_ok && napi_create_array(env, &list) == napi_ok) {
+    uint32_t i = 0;
+    for (int sig = 1; sig <= kMaxSignal; sig++) {
+      if (!(mask & (uint64_t{1} << (sig - 1)))) continue;
+      napi_create_int32(env, sig, &num);
+      napi_set_element(env, list, i++, num);
+    }
+    ok = napi_call_function(env, recv, fn, 1, &list, &ignored) == napi_ok;
+  }
+  napi_close_handle_scope(env, scope);
+  return ok;
+}
+
+// chainSignal(signum) -> 1 chained (now or before), 0 nothing to chain (no handler installed: the
+// default action applies, which already ends a blocking call), -errno.
+Napi::Value ChainSignal(const Napi::CallbackInfo& info) {
+  int32_t sig;
+  if (!ArgInt(info, 0, &sig)) return {};
+  if (sig < 1 || sig > kMaxSignal) return Napi::Number::New(info.Env(), -EINVAL);
+  struct sigaction cur;
+  if (::sigaction(sig, nullptr, &cur) < 0) return Result(info.Env(), -1, errno);
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == OnSignal) return Napi::Number::New(info.Env(), 1);
+  if (!(cur.sa_flags & SA_SIGINFO) && (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN))
+    return Napi::Number::New(info.Env(), 0);
+  if (cur.sa_flags & SA_RESETHAND) return Napi::Number::New(info.Env(), 0);  // a one-shot: leave it be
+  g_prev[sig] = cur;  // written before our handler can run
+  struct sigaction ours = cur;
+  ours.sa_sigaction = OnSignal;
+  ours.sa_flags = (cur.sa_flags & ~SA_RESTART) | SA_SIGINFO;
+  if (::sigaction(sig, &ours, nullptr) < 0) return Result(info.Env(), -1, errno);
+  g_chained.store(g_dispatch != nullptr);
+  return Napi::Number::New(info.Env(), 1);
+}
+
+// setSignalDispatcher(fn): called once, from the main thread, before any chainSignal.
+Napi::Value SetSignalDispatcher(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!info[0].IsFunction()) {
+    Fail(info.Env(), "berkeley-sockets: expected a function");
+    return {};
+  }
+  if (g_dispatch != nullptr) {
+    if (g_env != env) return Napi::Number::New(env, -EBUSY);  // another environment owns the signals
+    napi_delete_reference(env, g_dispatch);
+  }
+  g_main = pthread_self();
+  g_env = env;
+  napi_create_reference(env, info[0], 1, &g_dispatch);
+  napi_add_env_cleanup_hook(
+      env,
+      [](void* arg) {
+        g_chained.store(false);  // the handler goes on forwarding to libuv; nothing calls back into JS
+        napi_delete_reference(static_cast<napi_env>(arg), g_dispatch);
+        g_dispatch = nullptr;
+        g_env = nullptr;
+      },
+      env);
+  return Napi::Number::New(env, 0);
+}
+
+}  // namespace
+
+BlockingCall::BlockingCall(napi_env env)
+    : env_(env), active_(g_chained.load(std::memory_order_relaxed) && pthread_equal(pthread_self(), g_main)),
+      outer_(active_ ? g_blocking.exchange(true) : false) {}
+
+BlockingCall::~BlockingCall() {
+  if (!active_) return;
+  g_blocking.store(outer_);
+  if (outer_) return;
+  // Signals that arrived after the call had its answer: hand them to libuv as if they came now, so
+  // their listeners run on the loop as usual. raise(3) delivers before it returns, to this thread.
+  uint64_t pending = g_pending.exchange(0);
+  for (int sig = 1; pending != 0; sig++, pending >>= 1)
+    if (pending & 1) ::raise(sig);
+}
+
+bool BlockingCall::Retry() {
+  if (!active_) return true;
+  uint64_t pending = g_pending.exchange(0);
+  if (pending == 0) return true;
+  g_blocking.store(false);  // a signal during the listeners goes to the loop, the usual way
+  bool ok = Dispatch(env_, pending);
+  g_blocking.store(true);
+  return ok;
+}
+
+void RegisterInterrupt(Napi::Env env, Napi::Object exports) {
+  exports.Set("chainSignal", Napi::Function::New(env, ChainSignal, "chainSignal"));
+  exports.Set("setSignalDispatcher", Napi::Function::New(env, SetSignalDispatcher, "setSignalDispatcher"));
+}
+
+}  // namespace bs

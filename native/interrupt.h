@@ -1,0 +1,40 @@
+// interrupt.h — blocking system calls that a signal handled in JavaScript can interrupt.
+//
+// Node runs a JavaScript signal listener (process.on('SIGINT', …)) on the event loop, which a blocking
+// call in the synchronous API holds up; libuv installs its handler with SA_RESTART, so the kernel would
+// even restart accept(2) or recv(2) without telling anyone, and Ctrl-C would do nothing. CPython's answer
+// (PEP 475) is ours: for every signal that has a JavaScript listener, src/signals.ts asks this file to
+// chain libuv's handler without SA_RESTART. A signal that arrives during a blocking call then makes the
+// call fail with EINTR; the call runs that signal's listeners at once (process.emit, synchronously, on
+// the same thread) and, unless one of them throws, retries — with the time left for poll/select. A
+// listener that throws ends the call with its exception, as KeyboardInterrupt does in Python. A signal
+// without a listener keeps its default action: Ctrl-C ends the process during any blocking call.
+#pragma once
+
+#include <napi.h>
+
+namespace bs {
+
+// Marks the calling thread as inside a blocking system call for its lifetime (nests). Only the main
+// thread's calls take part, and only once a signal is chained; elsewhere it costs two loads.
+class BlockingCall {
+ public:
+  explicit BlockingCall(napi_env env);
+  ~BlockingCall();
+  BlockingCall(const BlockingCall&) = delete;
+  BlockingCall& operator=(const BlockingCall&) = delete;
+
+  // Call after the system call failed with EINTR. Runs the listeners of the signals that arrived
+  // (none: a signal handled elsewhere, or a stop/continue) and returns true to retry; false when a
+  // listener threw, and the native function must return at once so that JavaScript sees the exception.
+  bool Retry();
+
+ private:
+  napi_env env_;
+  bool active_;
+  bool outer_;
+};
+
+void RegisterInterrupt(Napi::Env env, Napi::Object exports);
+
+}  // namespace bs

@@ -2,7 +2,7 @@
 // error text tables strerror(3) / gai_strerror(3). These use the C library, so /etc/hosts,
 // /etc/services and nsswitch.conf apply exactly as they do for a C program — and they block like it.
 import { native, type ResolveFailure } from './binding';
-import { SystemError, errnoException, invalidArgType, invalidArgValue } from './errors';
+import { SystemError, errnoException, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { type Inet6Address, type InetAddress, decodeSockaddr, sockaddrBytes, type SockaddrInput } from './sockaddr';
 import { checkInt, checkInt32 } from './validate';
 
@@ -64,7 +64,11 @@ export function getaddrinfo(node: string | null, service?: string | number | nul
   if (node !== null) checkNoNul(node, 'node');
   let serv: string | null = null;
   if (typeof service === 'number') serv = String(checkInt(service, 'service', 0, 0xffff));
-  else if (typeof service === 'string') serv = checkNoNul(service, 'service');
+  else if (typeof service === 'string') {
+    serv = checkNoNul(service, 'service');
+    // glibc keeps the low 16 bits of a numeric service ('70000' would become port 4464): refuse instead.
+    if (/^\d+$/.test(serv) && Number(serv) > 0xffff) throw outOfRange('service', '>= 0 && <= 65535', service);
+  }
   else if (service !== null && service !== undefined) throw invalidArgType('service', 'of type string, number or null', service);
   if (hints === null || typeof hints !== 'object') throw invalidArgType('hints', 'of type object', hints);
   const r = native.getaddrinfo(

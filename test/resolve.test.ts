@@ -326,6 +326,9 @@ describe('getaddrinfo', () => {
     expect(thrown(() => getaddrinfo('127.0.0.1', {} as never)).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(thrown(() => getaddrinfo('127.0.0.1', '80', null as never)).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(thrown(() => getaddrinfo('127.0.0.1', 70000)).code).toBe('ERR_OUT_OF_RANGE');
+    // As a string too: glibc would silently keep the low 16 bits (port 4464).
+    expect(thrown(() => getaddrinfo('127.0.0.1', '70000')).code).toBe('ERR_OUT_OF_RANGE');
+    expect(getaddrinfo('127.0.0.1', '65535', { ai_socktype: SOCK_STREAM })[0].ai_addr.port).toBe(65535);
     expect(thrown(() => getaddrinfo('127.0.0.1', '80', { ai_family: 1.5 })).code).toBe('ERR_OUT_OF_RANGE');
   });
 });

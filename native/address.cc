@@ -69,22 +69,21 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &flags) || !ArgAddrOut(info, 2, &out)) return {};
   sockaddr_storage ss;
   socklen_t len;
-  int conn, err;
-  BlockingCall call(info.Env());
-  do {
+  int err;
+  int conn = Retrying(info.Env(), &err, [&] {
     len = sizeof ss;
 #ifdef SOCK_CLOEXEC
-    conn = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);
-    err = errno;
+    return ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);
 #else
-    conn = ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // no accept4: FD_CLOEXEC just below
-    err = errno;
-    if (conn >= 0) {
-      ::fcntl(conn, F_SETFD, FD_CLOEXEC);
-      if (flags & O_NONBLOCK) ::fcntl(conn, F_SETFL, ::fcntl(conn, F_GETFL) | O_NONBLOCK);
-    }
+    return ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // no accept4: FD_CLOEXEC just below
 #endif
-  } while (conn < 0 && err == EINTR && call.Retry());
+  });
+#ifndef SOCK_CLOEXEC
+  if (conn >= 0) {
+    ::fcntl(conn, F_SETFD, FD_CLOEXEC);
+    if (flags & O_NONBLOCK) ::fcntl(conn, F_SETFL, ::fcntl(conn, F_GETFL) | O_NONBLOCK);
+  }
+#endif
   if (conn >= 0) StoreAddr(out, ss, len);
   return Result(info.Env(), conn, err);
 }

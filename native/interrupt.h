@@ -13,6 +13,8 @@
 
 #include <napi.h>
 
+#include <cerrno>
+
 namespace bs {
 
 // Marks the calling thread as inside a blocking system call for its lifetime (nests). Only the main
@@ -34,6 +36,19 @@ class BlockingCall {
   bool active_;
   bool outer_;
 };
+
+// Makes a blocking system call: `call()` again after EINTR, as long as Retry() says so. Returns the
+// call's result and sets *err to the errno read right after it.
+template <typename Call>
+auto Retrying(napi_env env, int* err, Call call) -> decltype(call()) {
+  BlockingCall blocking(env);
+  decltype(call()) rc;
+  do {
+    rc = call();
+    *err = errno;
+  } while (rc < 0 && *err == EINTR && blocking.Retry());
+  return rc;
+}
 
 void RegisterInterrupt(Napi::Env env, Napi::Object exports);
 

@@ -86,13 +86,8 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(iov.size());  // size_t on glibc, int elsewhere
   msg.msg_control = controlLen > 0 ? control : nullptr;
   msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::sendmsg(fd, &msg, flags | kNoSignal);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] { return ::sendmsg(fd, &msg, flags | kNoSignal); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -118,10 +113,8 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 #endif
   sockaddr_storage ss;
   msghdr msg;
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
+  ssize_t n = Retrying(info.Env(), &err, [&] {
     // Reset on every attempt: the kernel rewrites the lengths.
     std::memset(&msg, 0, sizeof msg);
     msg.msg_name = &ss;
@@ -130,9 +123,8 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
     msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(iov.size());
     msg.msg_control = controlLen > 0 ? control : nullptr;
     msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
-    n = ::recvmsg(fd, &msg, flags);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+    return ::recvmsg(fd, &msg, flags);
+  });
   if (n >= 0) {
 #ifndef MSG_CMSG_CLOEXEC
     CloexecReceived(&msg);

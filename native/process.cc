@@ -316,13 +316,8 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &pid) || !ArgInt(info, 1, &options) || !ArgBytes(info, 2, &raw, &len)) return {};
   if (len < 8 * sizeof(int32_t)) { Fail(info.Env(), "berkeley-sockets: waitpid needs an Int32Array(8)"); return {}; }
   int status = 0;
-  BlockingCall call(info.Env());
-  pid_t rc;
   int err;
-  do {
-    rc = ::waitpid(pid, &status, options);
-    err = errno;
-  } while (rc < 0 && err == EINTR && call.Retry());
+  pid_t rc = Retrying(info.Env(), &err, [&] { return ::waitpid(pid, &status, options); });
   int32_t* out = reinterpret_cast<int32_t*>(raw);
   if (rc > 0) {
     out[0] = status;

@@ -19,13 +19,8 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::read(fd, data, len);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] { return ::read(fd, data, len); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -35,13 +30,8 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::write(fd, data, len);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] { return ::write(fd, data, len); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -51,13 +41,8 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::recv(fd, data, len, flags);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] { return ::recv(fd, data, len, flags); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -67,13 +52,8 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::send(fd, data, len, flags | kNoSignal);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] { return ::send(fd, data, len, flags | kNoSignal); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -89,14 +69,11 @@ Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
     return {};
   sockaddr_storage ss;
   socklen_t alen;
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
+  ssize_t n = Retrying(info.Env(), &err, [&] {
     alen = sizeof ss;
-    n = ::recvfrom(fd, data, len, flags, reinterpret_cast<sockaddr*>(&ss), &alen);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+    return ::recvfrom(fd, data, len, flags, reinterpret_cast<sockaddr*>(&ss), &alen);
+  });
   if (n >= 0) StoreAddr(out, ss, alen);
   return Result(info.Env(), static_cast<double>(n), err);
 }
@@ -111,13 +88,10 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags) ||
       !ArgAddrIn(info, 5, &ss, &alen))
     return {};
-  BlockingCall call(info.Env());
-  ssize_t n;
   int err;
-  do {
-    n = ::sendto(fd, data, len, flags | kNoSignal, reinterpret_cast<const sockaddr*>(&ss), alen);
-    err = errno;
-  } while (n < 0 && err == EINTR && call.Retry());
+  ssize_t n = Retrying(info.Env(), &err, [&] {
+    return ::sendto(fd, data, len, flags | kNoSignal, reinterpret_cast<const sockaddr*>(&ss), alen);
+  });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 

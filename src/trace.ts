@@ -70,11 +70,14 @@ function protocol(domain: number, proto: number): string {
   return PROTO.get(proto) ?? String(proto);
 }
 
-/** A byte string as strace shows it: C escapes, octal for the rest, at most 32 bytes then "...". */
-export function quote(bytes: Uint8Array, length = bytes.length): string {
+/**
+ * The first `length` bytes as strace shows them: C escapes, octal for the rest, at most `max` bytes
+ * (strace's `-s`, 32) then "...".
+ */
+export function quote(bytes: Uint8Array, length = bytes.length, max = STRSIZE): string {
   const n = Math.min(length, bytes.length);
   let s = '"';
-  for (let i = 0; i < Math.min(n, STRSIZE); i++) {
+  for (let i = 0; i < Math.min(n, max); i++) {
     const c = bytes[i];
     if (c === 0x22) s += '\\"';
     else if (c === 0x5c) s += '\\\\';
@@ -90,7 +93,7 @@ export function quote(bytes: Uint8Array, length = bytes.length): string {
       s += `\\${next >= 0x30 && next <= 0x37 ? c.toString(8).padStart(3, '0') : c.toString(8)}`;
     }
   }
-  return `${s}"${n > STRSIZE ? '...' : ''}`;
+  return `${s}"${n > max ? '...' : ''}`;
 }
 
 function u16be(b: Uint8Array, off: number): number {

@@ -7,6 +7,9 @@ import {
   MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
   SOL_SOCKET, encodeSockaddr, strerror,
 } from '../index';
+import { quote } from '../trace';
+
+export { quote };
 
 /** An IP endpoint, as the library returns it. */
 export interface Endpoint {
@@ -22,8 +25,6 @@ export type Outcome = { rc: number } | { code: string; errno: number };
 
 export const failed = (o: Outcome): o is { code: string; errno: number } => 'code' in o;
 
-/** strace's `-s` default: longer strings end with "...". */
-const STRSIZE = 32;
 /** The short form shows messages whole, up to this many bytes. */
 const TEXT_MAX = 512;
 /** sizeof(struct sockaddr_storage): the address buffer the library hands to accept/recvfrom/getsockname. */
@@ -57,29 +58,6 @@ export function msgFlags(flags: number): string {
   return out.join('|');
 }
 
-/** Bytes as strace quotes them: C escapes, short octal for the rest, at most `max` bytes then "...". */
-export function quote(bytes: Uint8Array, max = STRSIZE): string {
-  let s = '"';
-  const n = Math.min(bytes.length, max);
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i];
-    if (c === 0x22) s += '\\"';
-    else if (c === 0x5c) s += '\\\\';
-    else if (c === 0x0a) s += '\\n';
-    else if (c === 0x0d) s += '\\r';
-    else if (c === 0x09) s += '\\t';
-    else if (c === 0x0c) s += '\\f';
-    else if (c === 0x0b) s += '\\v';
-    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
-    else {
-      // As short as possible, unless an octal digit follows: then three digits, so it reads unambiguously.
-      const next = i + 1 < n ? bytes[i + 1] : -1;
-      s += `\\${next >= 0x30 && next <= 0x37 ? c.toString(8).padStart(3, '0') : c.toString(8)}`;
-    }
-  }
-  return `${s}"${bytes.length > max ? '...' : ''}`;
-}
-
 /**
  * Bytes for people: the whole message, UTF-8 text shown as text (the course is in French: "réponse",
  * not "r\303\251ponse"), control characters and invalid bytes escaped as in C.
@@ -88,7 +66,7 @@ export function text(bytes: Uint8Array): string {
   // Enough to read a message; a 100 kB write is not meant to be read on a terminal.
   if (bytes.length > TEXT_MAX) return `${text(bytes.subarray(0, TEXT_MAX)).slice(0, -1)}"...`;
   const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (decoded.includes('\uFFFD')) return quote(bytes, Infinity); // not UTF-8: bytes, as strace shows them
+  if (decoded.includes('\uFFFD')) return quote(bytes, bytes.length, Infinity); // not UTF-8: bytes, as strace shows them
   let s = '"';
   for (const ch of decoded) {
     const c = ch.codePointAt(0)!;
@@ -97,7 +75,7 @@ export function text(bytes: Uint8Array): string {
     else if (ch === '\n') s += '\\n';
     else if (ch === '\r') s += '\\r';
     else if (ch === '\t') s += '\\t';
-    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) s += quote(Buffer.from(ch, 'utf8'), Infinity).slice(1, -1);
+    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) s += quote(Buffer.from(ch, 'utf8'), Infinity, Infinity).slice(1, -1);
     else s += ch;
   }
   return `${s}"`;

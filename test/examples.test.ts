@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { reverseOrderClients } from './helpers';
 
 const run = promisify(execFile);
 const root = path.join(__dirname, '..');
@@ -135,23 +136,7 @@ describe('examples/echo-threads', () => {
     const { match: port, exited } = await startExample('echo-threads', ['0', '--count', '4'], /listening on port (\d+)/);
     // Four clients at once, answered in reverse order while all stay connected: an iterative server,
     // busy with client 0 until its end of file, would never answer client 3 (and this would time out).
-    const py = `
-import socket
-socks = [socket.create_connection(("127.0.0.1", ${port}), timeout=20) for _ in range(4)]
-for i, s in enumerate(socks):
-    s.sendall(b"client %d" % i)
-out = []
-for s in reversed(socks):
-    want = len(b"client 0")
-    data = b""
-    while len(data) < want:
-        data += s.recv(want - len(data))
-    out.append(data.decode())
-for s in socks:
-    s.shutdown(socket.SHUT_WR)
-    assert s.recv(10) == b""
-print("|".join(out))
-`;
+    const py = reverseOrderClients(port as string);
     const r = await run('python3', ['-c', py], { timeout: 30_000 });
     expect(r.stdout.trim()).toBe('client 3|client 2|client 1|client 0');
     const [code] = await exited;

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fork, getpid, getppid, waitpid } from '../src/index';
 import { waitpid as waitpidAsync } from '../src/promises';
+import { reverseOrderClients } from './helpers';
 
 const root = path.join(__dirname, '..');
 const dist = (file: string) => path.join(root, 'dist', file);
@@ -620,23 +621,7 @@ describe('examples/echo-fork', () => {
     expect(port, err).toBeDefined();
     // Four clients at once, answered in reverse order while all stay connected: one server process,
     // busy with client 0 until its end of file, could not answer client 3 first.
-    const py = `
-import socket
-socks = [socket.create_connection(("127.0.0.1", ${port}), timeout=20) for _ in range(4)]
-for i, s in enumerate(socks):
-    s.sendall(b"client %d" % i)
-out = []
-for s in reversed(socks):
-    want = len(b"client 0")
-    data = b""
-    while len(data) < want:
-        data += s.recv(want - len(data))
-    out.append(data.decode())
-for s in socks:
-    s.shutdown(socket.SHUT_WR)
-    assert s.recv(10) == b""
-print("|".join(out))
-`;
+    const py = reverseOrderClients(port as string);
     const r = await runFile('python3', ['-c', py], { timeout: 30_000 });
     expect(r.stdout.trim()).toBe('client 3|client 2|client 1|client 0');
     const [code] = await exited;

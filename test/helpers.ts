@@ -85,3 +85,28 @@ export function trackHandles(): <T extends SocketHandle>(h: T) => T {
     return h;
   };
 }
+
+/**
+ * A Python client program: four connections to `port` at once, each sends "client i", and the answers
+ * are read in reverse order while all stay connected; prints them joined by "|". Only a concurrent
+ * server (threads, processes, an event loop) answers client 3 before client 0 has finished.
+ */
+export function reverseOrderClients(port: number | string): string {
+  return `
+import socket
+socks = [socket.create_connection(("127.0.0.1", ${port}), timeout=20) for _ in range(4)]
+for i, s in enumerate(socks):
+    s.sendall(b"client %d" % i)
+out = []
+for s in reversed(socks):
+    want = len(b"client 0")
+    data = b""
+    while len(data) < want:
+        data += s.recv(want - len(data))
+    out.append(data.decode())
+for s in socks:
+    s.shutdown(socket.SHUT_WR)
+    assert s.recv(10) == b""
+print("|".join(out))
+`;
+}

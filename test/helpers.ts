@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import {
-  AF_INET, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, accept, bind, connect, getsockname, listen, socket,
+  AF_INET, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, SystemError, accept, bind, connect, getsockname, listen, socket,
 } from '../src/index';
 
 /** Open descriptors of this process, from /proc/self/fd (excluding the one readdir itself uses). */
@@ -109,4 +109,21 @@ for s in socks:
     assert s.recv(10) == b""
 print("|".join(out))
 `;
+}
+
+/** What `f` threw (it must throw): any error, with the fields Node's errors may carry. */
+export function thrown(f: () => unknown): Error & { code?: string; errno?: number; syscall?: string; hostname?: string; address?: string; path?: string } {
+  try {
+    f();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
+/** The SystemError `f` threw (it must throw one). */
+export function systemError(f: () => unknown): SystemError {
+  const e = thrown(f);
+  expect(e).toBeInstanceOf(SystemError);
+  return e as SystemError;
 }

@@ -3,6 +3,7 @@
 // expected text from RFC 5952; the glibc-specific leniencies are checked only where glibc is the libc.
 import { endianness } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './helpers';
 import {
   AF_INET, AF_INET6, AF_UNIX, INADDR_LOOPBACK, INADDR_NONE, SystemError, htonl, in6_addr, in_addr, inet_addr, inet_aton,
   inet_ntoa, inet_ntop, inet_pton,
@@ -17,14 +18,6 @@ function sAddrOf(bytes: number[]): number {
   return LITTLE ? b.readUInt32LE(0) : b.readUInt32BE(0);
 }
 
-function thrown(f: () => unknown): Error & { code?: string; syscall?: string; errno?: number } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe('inet_pton, two-argument form', () => {
   it('returns the 4 bytes of an IPv4 address in the order they are written', () => {

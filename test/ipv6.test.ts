@@ -7,7 +7,7 @@ import {
   accept, bind, connect, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, sendto,
   setsockopt, shutdown, SHUT_WR, socket, write,
 } from '../src/index';
-import { canRun, noLeakedFds, trackHandles } from './helpers';
+import { canRun, noLeakedFds, trackHandles, systemError } from './helpers';
 
 const E = constants.errno;
 
@@ -32,15 +32,6 @@ noLeakedFds();
 
 const track = trackHandles();
 
-function thrown(f: () => unknown): SystemError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SystemError);
-    return e as SystemError;
-  }
-  throw new Error('expected a SystemError, but the call returned');
-}
 
 const loop6 = (port: number) => ({ family: AF_INET6, address: '::1', port });
 
@@ -81,7 +72,7 @@ describe.runIf(ipv6)('TCP over ::1', () => {
     bind(holder, loop6(0));
     const { port } = getsockname(holder);
     const cli = track(socket(AF_INET6, SOCK_STREAM, 0));
-    const err = thrown(() => connect(cli, loop6(port)));
+    const err = systemError(() => connect(cli, loop6(port)));
     expect(err.code).toBe('ECONNREFUSED');
     expect(err.errno).toBe(-E.ECONNREFUSED);
     expect(err.address).toBe('::1');
@@ -95,14 +86,14 @@ describe.runIf(ipv6)('TCP over ::1', () => {
     listen(a);
     const { port } = getsockname(a);
     const b = track(socket(AF_INET6, SOCK_STREAM, 0));
-    const err = thrown(() => bind(b, loop6(port)));
+    const err = systemError(() => bind(b, loop6(port)));
     expect(err.code).toBe('EADDRINUSE');
     expect(err.message).toBe(`bind EADDRINUSE [::1]:${port}`);
   });
 
   it('an IPv6 socket given an IPv4 address fails with EINVAL (the sockaddr is too short)', () => {
     const s = track(socket(AF_INET6, SOCK_STREAM, 0));
-    const err = thrown(() => bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 }));
+    const err = systemError(() => bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 }));
     expect(err.code).toBe('EINVAL');
     expect(err.message).toBe('bind EINVAL 127.0.0.1');
   });
@@ -181,7 +172,7 @@ describe.runIf(ipv6)('IPV6_V6ONLY', () => {
   it('on: binding an IPv4-mapped address fails with EINVAL', () => {
     const s = track(socket(AF_INET6, SOCK_STREAM, 0));
     setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1);
-    const err = thrown(() => bind(s, { family: AF_INET6, address: '::ffff:127.0.0.1', port: 0 }));
+    const err = systemError(() => bind(s, { family: AF_INET6, address: '::ffff:127.0.0.1', port: 0 }));
     expect(err.code).toBe('EINVAL');
     expect(err.message).toBe('bind EINVAL ::ffff:127.0.0.1');
   });
@@ -189,7 +180,7 @@ describe.runIf(ipv6)('IPV6_V6ONLY', () => {
   it('cannot be changed once the socket is bound', () => {
     const s = track(socket(AF_INET6, SOCK_STREAM, 0));
     bind(s, loop6(0));
-    const err = thrown(() => setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+    const err = systemError(() => setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1));
     expect(err.code).toBe('EINVAL');
     expect(err.syscall).toBe('setsockopt');
   });

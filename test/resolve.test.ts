@@ -13,7 +13,7 @@ import {
   getaddrinfo, gethostname, getnameinfo, getpeername, getsockname, if_indextoname, if_nametoindex, listen, socket,
   strerror,
 } from '../src/index';
-import { fdCount, tcpListener } from './helpers';
+import { fdCount, tcpListener, thrown } from './helpers';
 
 const isGlibc = Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } })?.header?.glibcVersionRuntime);
 
@@ -96,14 +96,6 @@ const unlistedPort = (() => {
   return undefined;
 })();
 
-function thrown(f: () => unknown): Error & { code?: string; errno?: number; syscall?: string; hostname?: string } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe('getaddrinfo', () => {
   it.skipIf(sshTcp === undefined || localhostV4.length === 0)(

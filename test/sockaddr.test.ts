@@ -11,7 +11,7 @@ import {
   in6_addr, in_addr, inet_pton, listen, ntohs, sockaddr_in, sockaddr_in6, sockaddr_un, socket, socketpair, toStruct,
 } from '../src/index';
 import { addrOut } from '../src/sockaddr';
-import { fdCount } from './helpers';
+import { fdCount, thrown } from './helpers';
 
 const LITTLE = endianness() === 'LE';
 const onLinux = process.platform === 'linux';
@@ -76,14 +76,6 @@ function freePort(): number {
   }
 }
 
-function thrown(f: () => unknown): Error & { code?: string; syscall?: string; address?: string; path?: string } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 let seq = 0;
 function unique(tag: string): string {

@@ -11,7 +11,7 @@ import {
   getNonBlocking, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, send,
   setNonBlocking, setsockopt, shutdown, socket, write, writeAll,
 } from '../src/index';
-import { tcpListener, tcpPair, noLeakedFds, trackHandles } from './helpers';
+import { tcpListener, tcpPair, noLeakedFds, trackHandles, systemError } from './helpers';
 
 const E = constants.errno;
 const LOOPBACK = '127.0.0.1';
@@ -40,15 +40,6 @@ function guard(fd: SocketHandle, seconds = 10): void {
 }
 
 /** The SystemError `f` throws (the test fails if it returns). */
-function thrown(f: () => unknown): SystemError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SystemError);
-    return e as SystemError;
-  }
-  throw new Error('expected a SystemError, but the call returned');
-}
 
 /** Sleeps without yielding to the event loop (bounded waits for the kernel's asynchronous work). */
 function sleep(ms: number): void {
@@ -246,7 +237,7 @@ describe('send and recv flags', () => {
   it('MSG_DONTWAIT on an empty socket fails with EAGAIN', () => {
     const { conn } = pair();
     expect(getNonBlocking(conn)).toBe(false);
-    const err = thrown(() => recv(conn, Buffer.alloc(8), undefined, MSG_DONTWAIT));
+    const err = systemError(() => recv(conn, Buffer.alloc(8), undefined, MSG_DONTWAIT));
     expect(err.code).toBe('EAGAIN');
     expect(err.errno).toBe(-E.EAGAIN);
     expect(err.syscall).toBe('recv');
@@ -358,7 +349,7 @@ describe('writeAll and readExactly', () => {
     const { cli, conn } = pair();
     setNonBlocking(conn, true);
     write(cli, 'abc');
-    const err = thrown(() => readExactly(conn, Buffer.alloc(10)));
+    const err = systemError(() => readExactly(conn, Buffer.alloc(10)));
     expect(err.code).toBe('EAGAIN');
     expect(err.syscall).toBe('read');
     expect((err as SystemError & { bytesRead: number }).bytesRead).toBe(3);
@@ -369,7 +360,7 @@ describe('writeAll and readExactly', () => {
     setsockopt(cli, SOL_SOCKET, SO_SNDBUF, 4096);
     setNonBlocking(cli, true);
     // Nobody reads: the kernel buffers fill and a non-blocking write fails with EAGAIN.
-    const err = thrown(() => writeAll(cli, Buffer.alloc(32 * 1024 * 1024)));
+    const err = systemError(() => writeAll(cli, Buffer.alloc(32 * 1024 * 1024)));
     expect(err.code).toBe('EAGAIN');
     expect(err.syscall).toBe('write');
     const written = (err as SystemError & { bytesWritten: number }).bytesWritten;
@@ -385,7 +376,7 @@ describe('TCP errors', () => {
     bind(holder, { family: AF_INET, address: LOOPBACK, port: 0 });
     const { port } = getsockname(holder);
     const cli = track(socket(AF_INET, SOCK_STREAM, 0));
-    const err = thrown(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
+    const err = systemError(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
     expect(err.code).toBe('ECONNREFUSED');
     expect(err.errno).toBe(-E.ECONNREFUSED);
     expect(err.syscall).toBe('connect');
@@ -398,7 +389,7 @@ describe('TCP errors', () => {
     const { srv, port } = tcpListener();
     track(srv);
     const other = track(socket(AF_INET, SOCK_STREAM, 0));
-    const err = thrown(() => bind(other, { family: AF_INET, address: LOOPBACK, port }));
+    const err = systemError(() => bind(other, { family: AF_INET, address: LOOPBACK, port }));
     expect(err.code).toBe('EADDRINUSE');
     expect(err.errno).toBe(-E.EADDRINUSE);
     expect(err.syscall).toBe('bind');
@@ -413,7 +404,7 @@ describe('TCP errors', () => {
   it('fails with EINVAL when binding a socket twice', () => {
     const s = track(socket(AF_INET, SOCK_STREAM, 0));
     bind(s, { family: AF_INET, address: LOOPBACK, port: 0 });
-    const err = thrown(() => bind(s, { family: AF_INET, address: LOOPBACK, port: 0 }));
+    const err = systemError(() => bind(s, { family: AF_INET, address: LOOPBACK, port: 0 }));
     expect(err.code).toBe('EINVAL');
     expect(err.errno).toBe(-E.EINVAL);
     expect(err.message).toBe('bind EINVAL 127.0.0.1');
@@ -422,7 +413,7 @@ describe('TCP errors', () => {
   it('fails with EINVAL when accepting on a socket that is not listening', () => {
     const s = track(socket(AF_INET, SOCK_STREAM, 0));
     bind(s, { family: AF_INET, address: LOOPBACK, port: 0 });
-    const err = thrown(() => accept(s));
+    const err = systemError(() => accept(s));
     expect(err.code).toBe('EINVAL');
     expect(err.syscall).toBe('accept');
     expect(err.message).toBe('accept EINVAL');
@@ -431,7 +422,7 @@ describe('TCP errors', () => {
   it('fails with EOPNOTSUPP when listening on a UDP socket', () => {
     const u = track(socket(AF_INET, SOCK_DGRAM, 0));
     bind(u, { family: AF_INET, address: LOOPBACK, port: 0 });
-    const err = thrown(() => listen(u));
+    const err = systemError(() => listen(u));
     expect(err.errno).toBe(-E.EOPNOTSUPP);
     // Linux has one number for EOPNOTSUPP and ENOTSUP; Node (libuv) names it ENOTSUP.
     expect(['EOPNOTSUPP', 'ENOTSUP']).toContain(err.code);
@@ -441,7 +432,7 @@ describe('TCP errors', () => {
   it('fails with EADDRNOTAVAIL when binding an address this host does not have', () => {
     // 10.255.255.1 is on no interface of this host: bind only, no packet is sent.
     const s = track(socket(AF_INET, SOCK_STREAM, 0));
-    const err = thrown(() => bind(s, { family: AF_INET, address: '10.255.255.1', port: 0 }));
+    const err = systemError(() => bind(s, { family: AF_INET, address: '10.255.255.1', port: 0 }));
     expect(err.code).toBe('EADDRNOTAVAIL');
     expect(err.errno).toBe(-E.EADDRNOTAVAIL);
     expect(err.address).toBe('10.255.255.1');
@@ -450,11 +441,11 @@ describe('TCP errors', () => {
 
   it('fails with EAFNOSUPPORT when an IPv4 socket is given an IPv6 address', () => {
     const s = track(socket(AF_INET, SOCK_STREAM, 0));
-    const b = thrown(() => bind(s, { family: AF_INET6, address: '::1', port: 0 }));
+    const b = systemError(() => bind(s, { family: AF_INET6, address: '::1', port: 0 }));
     expect(b.code).toBe('EAFNOSUPPORT');
     expect(b.errno).toBe(-E.EAFNOSUPPORT);
     expect(b.message).toBe('bind EAFNOSUPPORT ::1');
-    const c = thrown(() => connect(s, { family: AF_INET6, address: '::1', port: 9 }));
+    const c = systemError(() => connect(s, { family: AF_INET6, address: '::1', port: 9 }));
     expect(c.code).toBe('EAFNOSUPPORT');
     expect(c.message).toBe('connect EAFNOSUPPORT [::1]:9');
   });
@@ -468,7 +459,7 @@ describe('TCP errors', () => {
 
   it('fails with EISCONN when connecting a connected socket again', () => {
     const { cli, port } = pair();
-    const err = thrown(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
+    const err = systemError(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
     expect(err.code).toBe('EISCONN');
     expect(err.message).toBe(`connect EISCONN 127.0.0.1:${port}`);
   });
@@ -483,7 +474,7 @@ describe('non-blocking mode', () => {
     expect(getNonBlocking(srv)).toBe(true);
     setNonBlocking(srv, true);
     expect(getNonBlocking(srv)).toBe(true);
-    const err = thrown(() => accept(srv));
+    const err = systemError(() => accept(srv));
     expect(err.code).toBe('EAGAIN');
     expect(err.errno).toBe(-E.EAGAIN);
     expect(err.syscall).toBe('accept');
@@ -522,7 +513,7 @@ describe('non-blocking mode', () => {
     const { srv, port } = tcpListener();
     track(srv);
     const cli = track(socket(AF_INET, SOCK_STREAM | (SOCK_NONBLOCK as number), 0));
-    const err = thrown(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
+    const err = systemError(() => connect(cli, { family: AF_INET, address: LOOPBACK, port }));
     expect(err.code).toBe('EINPROGRESS');
     expect(err.errno).toBe(-E.EINPROGRESS);
     expect(err.message).toBe(`connect EINPROGRESS 127.0.0.1:${port}`);
@@ -544,7 +535,7 @@ describe('non-blocking mode', () => {
     bind(holder, { family: AF_INET, address: LOOPBACK, port: 0 });
     const { port } = getsockname(holder);
     const cli = track(socket(AF_INET, SOCK_STREAM | (SOCK_NONBLOCK as number), 0));
-    expect(thrown(() => connect(cli, { family: AF_INET, address: LOOPBACK, port })).code).toBe('EINPROGRESS');
+    expect(systemError(() => connect(cli, { family: AF_INET, address: LOOPBACK, port })).code).toBe('EINPROGRESS');
     let soError = 0;
     for (let i = 0; i < 200 && soError === 0; i++) {
       soError = getsockopt(cli, SOL_SOCKET, SO_ERROR);
@@ -660,18 +651,18 @@ describe('socket options', () => {
 
   it('an option the kernel does not know fails with ENOPROTOOPT', () => {
     const s = track(socket(AF_INET, SOCK_STREAM, 0));
-    const get = thrown(() => getsockopt(s, SOL_SOCKET, 0x7fff));
+    const get = systemError(() => getsockopt(s, SOL_SOCKET, 0x7fff));
     expect(get.code).toBe('ENOPROTOOPT');
     expect(get.errno).toBe(-E.ENOPROTOOPT);
     expect(get.syscall).toBe('getsockopt');
-    const set = thrown(() => setsockopt(s, SOL_SOCKET, 0x7fff, 1));
+    const set = systemError(() => setsockopt(s, SOL_SOCKET, 0x7fff, 1));
     expect(set.code).toBe('ENOPROTOOPT');
     expect(set.syscall).toBe('setsockopt');
   });
 
   it('a TCP option on a UDP socket is refused by the kernel', () => {
     const u = track(socket(AF_INET, SOCK_DGRAM, 0));
-    const err = thrown(() => getsockopt(u, IPPROTO_TCP, TCP_NODELAY));
+    const err = systemError(() => getsockopt(u, IPPROTO_TCP, TCP_NODELAY));
     // Older kernels said ENOPROTOOPT; since 5.x ip_getsockopt says EOPNOTSUPP for a foreign level.
     expect([-E.ENOPROTOOPT, -E.EOPNOTSUPP]).toContain(err.errno);
     expect(err.syscall).toBe('getsockopt');

@@ -8,7 +8,7 @@ import {
   connect, getpeername, getsockname, getsockopt, htonl, htons, INADDR_LOOPBACK, read, recv, recvfrom, send,
   sendto, sockaddr_in, socket, write,
 } from '../src/index';
-import { udpSocket, noLeakedFds, trackHandles } from './helpers';
+import { udpSocket, noLeakedFds, trackHandles, systemError } from './helpers';
 
 const E = constants.errno;
 const LOOPBACK = '127.0.0.1';
@@ -24,15 +24,6 @@ function udp(): { fd: SocketHandle<typeof AF_INET>; port: number; addr: { family
   return { fd, port, addr: { family: AF_INET, address: LOOPBACK, port } };
 }
 
-function thrown(f: () => unknown): SystemError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SystemError);
-    return e as SystemError;
-  }
-  throw new Error('expected a SystemError, but the call returned');
-}
 
 /** Sleeps without yielding to the event loop (bounded waits for the kernel's asynchronous work). */
 function sleep(ms: number): void {
@@ -235,7 +226,7 @@ describe('connected UDP', () => {
 
   it('send on an unconnected UDP socket fails with EDESTADDRREQ', () => {
     const a = udp();
-    const err = thrown(() => send(a.fd, 'nowhere'));
+    const err = systemError(() => send(a.fd, 'nowhere'));
     expect(err.code).toBe('EDESTADDRREQ');
     expect(err.errno).toBe(-E.EDESTADDRREQ);
     expect(err.syscall).toBe('send');

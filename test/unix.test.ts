@@ -10,7 +10,7 @@ import {
   SystemError, type SocketHandle, accept, bind, connect, getpeername, getsockname, getsockopt, listen, read,
   readExactly, recv, recvfrom, send, sendto, shutdown, socket, socketpair, sockaddr_un, write,
 } from '../src/index';
-import { noLeakedFds } from './helpers';
+import { noLeakedFds, systemError } from './helpers';
 
 const E = constants.errno;
 const isLinux = process.platform === 'linux';
@@ -45,15 +45,6 @@ function abstractName(): string {
   return `\0berkeley-sockets-test-${process.pid}-${counter}-${Math.random().toString(36).slice(2)}`;
 }
 
-function thrown(f: () => unknown): SystemError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SystemError);
-    return e as SystemError;
-  }
-  throw new Error('expected a SystemError, but the call returned');
-}
 
 describe('AF_UNIX stream sockets on a filesystem path', () => {
   it('binds to a path, creates the socket file, and connects a client', () => {
@@ -106,7 +97,7 @@ describe('AF_UNIX stream sockets on a filesystem path', () => {
     a.close();
     expect(existsSync(path)).toBe(true);
     const b = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    const err = thrown(() => bind(b, { family: AF_UNIX, path }));
+    const err = systemError(() => bind(b, { family: AF_UNIX, path }));
     expect(err.code).toBe('EADDRINUSE');
     expect(err.errno).toBe(-E.EADDRINUSE);
     expect(err.path).toBe(path);
@@ -115,7 +106,7 @@ describe('AF_UNIX stream sockets on a filesystem path', () => {
     expect(err.message).toBe(`bind EADDRINUSE ${path}`);
     // Nobody listens on the stale file.
     const c = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    expect(thrown(() => connect(c, { family: AF_UNIX, path })).code).toBe('ECONNREFUSED');
+    expect(systemError(() => connect(c, { family: AF_UNIX, path })).code).toBe('ECONNREFUSED');
     unlinkSync(path);
     bind(b, { family: AF_UNIX, path });
     expect(getsockname(b)).toEqual({ family: AF_UNIX, path });
@@ -124,7 +115,7 @@ describe('AF_UNIX stream sockets on a filesystem path', () => {
   it('fails with ENOENT when connecting to a path that does not exist', () => {
     const path = join(dir, 'missing.sock');
     const cli = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    const err = thrown(() => connect(cli, { family: AF_UNIX, path }));
+    const err = systemError(() => connect(cli, { family: AF_UNIX, path }));
     expect(err.code).toBe('ENOENT');
     expect(err.errno).toBe(-E.ENOENT);
     expect(err.syscall).toBe('connect');
@@ -136,7 +127,7 @@ describe('AF_UNIX stream sockets on a filesystem path', () => {
     const path = join(dir, 'plain-file');
     writeFileSync(path, 'not a socket');
     const cli = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    const err = thrown(() => connect(cli, { family: AF_UNIX, path }));
+    const err = systemError(() => connect(cli, { family: AF_UNIX, path }));
     expect(err.code).toBe('ECONNREFUSED');
     expect(err.message).toBe(`connect ECONNREFUSED ${path}`);
   });
@@ -146,7 +137,7 @@ describe('AF_UNIX stream sockets on a filesystem path', () => {
     const d = track(socket(AF_UNIX, SOCK_DGRAM, 0));
     bind(d, { family: AF_UNIX, path });
     const cli = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    expect(thrown(() => connect(cli, { family: AF_UNIX, path })).code).toBe('EPROTOTYPE');
+    expect(systemError(() => connect(cli, { family: AF_UNIX, path })).code).toBe('EPROTOTYPE');
   });
 
   it('takes a sockaddr_un struct', () => {
@@ -226,7 +217,7 @@ describe('AF_UNIX datagram sockets on paths', () => {
   it('sendto a path nobody has bound fails with ENOENT naming the path', () => {
     const path = join(dir, 'nobody.sock');
     const a = track(socket(AF_UNIX, SOCK_DGRAM, 0));
-    const err = thrown(() => sendto(a, 'x', { family: AF_UNIX, path }));
+    const err = systemError(() => sendto(a, 'x', { family: AF_UNIX, path }));
     expect(err.code).toBe('ENOENT');
     expect(err.syscall).toBe('sendto');
     expect(err.message).toBe(`sendto ENOENT ${path}`);
@@ -261,7 +252,7 @@ describe.runIf(isLinux)('abstract names (Linux)', () => {
     const a = track(socket(AF_UNIX, SOCK_STREAM, 0));
     bind(a, { family: AF_UNIX, path: name });
     const b = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    const err = thrown(() => bind(b, { family: AF_UNIX, path: name }));
+    const err = systemError(() => bind(b, { family: AF_UNIX, path: name }));
     expect(err.code).toBe('EADDRINUSE');
     expect(err.path).toBe(name);
     a.close();
@@ -275,7 +266,7 @@ describe.runIf(isLinux)('abstract names (Linux)', () => {
     bind(srv, { family: AF_UNIX, path: name });
     listen(srv);
     const cli = track(socket(AF_UNIX, SOCK_STREAM, 0));
-    expect(thrown(() => connect(cli, { family: AF_UNIX, path: name.slice(0, -1) })).code).toBe('ECONNREFUSED');
+    expect(systemError(() => connect(cli, { family: AF_UNIX, path: name.slice(0, -1) })).code).toBe('ECONNREFUSED');
   });
 
   it('binding to the empty path autobinds to a 5-hex-digit abstract name', () => {
@@ -353,7 +344,7 @@ describe('socketpair', () => {
   });
 
   it('fails with EOPNOTSUPP for AF_INET', () => {
-    const err = thrown(() => socketpair(AF_INET, SOCK_STREAM, 0));
+    const err = systemError(() => socketpair(AF_INET, SOCK_STREAM, 0));
     expect(err.errno).toBe(-E.EOPNOTSUPP);
     expect(err.syscall).toBe('socketpair');
   });

@@ -50,8 +50,13 @@ class Watch {
 
   constructor(readonly fd: number, referenced: boolean) {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
+    // The callback finds its Watch by number rather than capturing `this`: the native Poller holds the
+    // callback through a strong reference until the Poller itself is collected, and the Watch holds the
+    // Poller, so a captured `this` made a cycle through a GC root — every descriptor the async API had
+    // used kept its Watch and Poller after close (test/leak.test.ts). A closed Poller never calls back,
+    // so the Watch found under `fd` is always this one.
     try {
-      this.poller = new native.Poller(fd, (status, events) => this.onPoll(status, events));
+      this.poller = new native.Poller(fd, (status, events) => watches.get(fd)?.onPoll(status, events));
     } catch (e) {
       const { errno, syscall } = e as { errno?: number; syscall?: string };
       if (typeof errno !== 'number') throw e;

@@ -7,10 +7,10 @@ import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   AF_INET, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, POLLIN, POLLPRI, SOCK_DGRAM, SOL_SOCKET, SO_OOBINLINE, SO_RCVTIMEO,
-  SystemError, type PollFd, type SocketHandle, getsockopt, poll, recv, select, send, sendto, setsockopt, socket,
+  type PollFd, type SocketHandle, getsockopt, poll, recv, select, send, sendto, setsockopt, socket,
 } from '../src/index';
 import * as p from '../src/promises';
-import { noLeakedFds, tcpPair, trackHandles, udpSocket } from './helpers';
+import { noLeakedFds, systemError, tcpPair, trackHandles, udpSocket } from './helpers';
 
 const E = constants.errno;
 
@@ -27,17 +27,6 @@ function pair(): { cli: SocketHandle; conn: SocketHandle } {
   tv.writeBigInt64LE(5n, 0); // struct timeval { 5 s, 0 µs } (64-bit Linux)
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, tv);
   return { cli, conn };
-}
-
-/** The SystemError `f` throws (the test fails if it returns). */
-function thrown(f: () => unknown): SystemError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SystemError);
-    return e as SystemError;
-  }
-  throw new Error('expected a SystemError, but the call returned');
 }
 
 const buf = Buffer.alloc(64);
@@ -57,7 +46,7 @@ function revents(fd: SocketHandle): number {
 
 /** recv(MSG_OOB) with no urgent byte to read: EINVAL at once, never a wait (tcp(7)). */
 function expectNoUrgentData(fd: SocketHandle): void {
-  const err = thrown(() => recv(fd, buf, undefined, MSG_OOB));
+  const err = systemError(() => recv(fd, buf, undefined, MSG_OOB));
   expect(err.code).toBe('EINVAL');
   expect(err.errno).toBe(-E.EINVAL);
   expect(err.syscall).toBe('recv');
@@ -77,7 +66,7 @@ describe('MSG_OOB: one urgent byte', () => {
     expect(select([], [], [conn], 0).exceptional).toEqual([]);
     expect(recvText(conn)).toBe('ab');
     // 'c' is not in the normal stream: nothing more to read.
-    expect(thrown(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
+    expect(systemError(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
     // And it is read only once.
     expectNoUrgentData(conn);
   });
@@ -149,7 +138,7 @@ describe('SO_OOBINLINE', () => {
     send(cli, 'c');
     expect(recvText(conn)).toBe('axb'); // up to the last mark: the earlier one no longer counts
     expect(recvText(conn)).toBe('yc');
-    expect(thrown(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
+    expect(systemError(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
   });
 });
 
@@ -164,7 +153,7 @@ describe('a second urgent byte', () => {
     expect(recvText(conn, MSG_OOB)).toBe('y');
     expect(recvText(conn)).toBe('axb'); // 'x' is back in the stream, which stops at the new mark
     expect(recvText(conn)).toBe('c');
-    expect(thrown(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
+    expect(systemError(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
     expectNoUrgentData(conn);
   });
 
@@ -175,7 +164,7 @@ describe('a second urgent byte', () => {
     send(cli, 'x', undefined, MSG_OOB);
     send(cli, 'y', undefined, MSG_OOB);
     expect(recvText(conn, MSG_OOB)).toBe('y');
-    expect(thrown(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
+    expect(systemError(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
   });
 
   it('read before the next one arrives, each urgent byte is delivered out of band in turn', () => {
@@ -184,7 +173,7 @@ describe('a second urgent byte', () => {
     expect(recvText(conn, MSG_OOB)).toBe('x');
     send(cli, 'y', undefined, MSG_OOB);
     expect(recvText(conn, MSG_OOB)).toBe('y');
-    expect(thrown(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
+    expect(systemError(() => recv(conn, buf, undefined, MSG_DONTWAIT)).code).toBe('EAGAIN');
   });
 });
 
@@ -192,13 +181,13 @@ describe('MSG_OOB elsewhere', () => {
   it('a UDP socket refuses to send out of band: EOPNOTSUPP', () => {
     const a = udpSocket();
     track(a.fd);
-    const err = thrown(() => sendto(a.fd, 'x', MSG_OOB, { family: AF_INET, address: '127.0.0.1', port: a.port }));
+    const err = systemError(() => sendto(a.fd, 'x', MSG_OOB, { family: AF_INET, address: '127.0.0.1', port: a.port }));
     expect(err.errno).toBe(-E.EOPNOTSUPP);
     // Linux has one number for EOPNOTSUPP and ENOTSUP; Node (libuv) names it ENOTSUP.
     expect(['EOPNOTSUPP', 'ENOTSUP']).toContain(err.code);
     expect(err.syscall).toBe('sendto');
     const u = track(socket(AF_INET, SOCK_DGRAM, 0));
-    expect(thrown(() => send(u, 'x', undefined, MSG_OOB)).errno).toBe(-E.EOPNOTSUPP);
+    expect(systemError(() => send(u, 'x', undefined, MSG_OOB)).errno).toBe(-E.EOPNOTSUPP);
   });
 
   it('the promises API sends and receives urgent data with the same flags', async () => {

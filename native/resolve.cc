@@ -172,10 +172,20 @@ Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), name);
 }
 
+// strerror(errnum) -> text. A negative errnum is read as -errno, this addon's convention (INT32_MIN has
+// no positive counterpart and stays as it is). strerror_r: strerror's buffer for unknown numbers is
+// shared by every thread.
 Napi::Value StrError(const Napi::CallbackInfo& info) {
   int32_t err;
   if (!ArgInt(info, 0, &err)) return {};
-  return Napi::String::New(info.Env(), ::strerror(err < 0 ? -err : err));
+  int e = err < 0 && err != INT32_MIN ? -err : err;
+  char buf[128];
+#if defined(__GLIBC__)
+  const char* text = ::strerror_r(e, buf, sizeof buf);  // GNU: returns the text, in buf or static
+#else
+  const char* text = ::strerror_r(e, buf, sizeof buf) == 0 ? buf : "Unknown error";  // XSI (musl, BSD)
+#endif
+  return Napi::String::New(info.Env(), text);
 }
 
 Napi::Value GaiStrError(const Napi::CallbackInfo& info) {

@@ -425,6 +425,8 @@ describe('strerror / gai_strerror', () => {
       expect(strerror(-111)).toBe('Connection refused');
       expect(strerror(0)).toBe('Success');
       expect(strerror(99999)).toBe('Unknown error 99999');
+      // The one negative int with no positive counterpart (found by the UBSan build: -INT32_MIN overflowed).
+      expect(strerror(-(2 ** 31))).toBe('Unknown error -2147483648');
     }
   });
 

@@ -1,4 +1,5 @@
-// interrupt.cc — chaining libuv's signal handler so that blocking calls can be interrupted (interrupt.h).
+// interrupt.cc — chaining libuv's signal handler so that blocking calls can be interrupted, and write(2)
+// without SIGPIPE (interrupt.h).
 //
 // Process-wide state, because signal dispositions are process-wide. Everything the handler touches is a
 // lock-free atomic or written before the handler that reads it is installed; the handler itself only
@@ -27,6 +28,7 @@ pthread_t g_main;                       // the thread whose JavaScript has the l
 struct sigaction g_prev[kMaxSignal + 1];  // the handler each chained signal had (libuv's)
 napi_env g_env = nullptr;               // the main environment, and its dispatcher:
 napi_ref g_dispatch = nullptr;          // (signums: number[]) => void, runs process.emit for each
+std::atomic<bool> g_guard_sigpipe{false};  // SIGPIPE is not ignored: write(2) must not raise it
 
 void Forward(int sig, siginfo_t* si, void* uc) {
   const struct sigaction& prev = g_prev[sig];
@@ -117,7 +119,48 @@ Napi::Value SetSignalDispatcher(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 0);
 }
 
+// sigpipeGuard(restoreIgnore) -> 1 when write(2) now guards against SIGPIPE, 0 when SIGPIPE is ignored.
+// With restoreIgnore, a SIGPIPE back at SIG_DFL (libuv's doing when the last listener goes) is ignored
+// again, as Node set it at startup.
+Napi::Value SigpipeGuard(const Napi::CallbackInfo& info) {
+  bool restore = info[0].ToBoolean();
+  struct sigaction cur;
+  if (::sigaction(SIGPIPE, nullptr, &cur) < 0) return Result(info.Env(), -1, errno);
+  bool plain = !(cur.sa_flags & SA_SIGINFO);
+  if (restore && plain && cur.sa_handler == SIG_DFL) {
+    struct sigaction ignore = {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (::sigaction(SIGPIPE, &ignore, &cur) == 0) cur = ignore;
+  }
+  bool ignored = plain && cur.sa_handler == SIG_IGN;
+  g_guard_sigpipe.store(!ignored);
+  return Napi::Number::New(info.Env(), ignored ? 0 : 1);
+}
+
 }  // namespace
+
+bool GuardingSigpipe() { return g_guard_sigpipe.load(std::memory_order_relaxed); }
+
+ssize_t WriteWithoutSigpipe(int fd, const void* data, size_t len) {
+  sigset_t pipe, old, pending;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, &old);
+  // One already pending (sent by someone else) is left for its handler.
+  bool already = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  ssize_t n = ::write(fd, data, len);
+  int err = errno;
+  if (n < 0 && err == EPIPE && !already) {
+    // The kernel sends SIGPIPE to the writing thread, so it is pending here; take it.
+    timespec zero = {0, 0};
+    while (sigtimedwait(&pipe, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return n;
+}
 
 BlockingCall::BlockingCall(napi_env env)
     : env_(env), active_(g_chained.load(std::memory_order_relaxed) && pthread_equal(pthread_self(), g_main)),
@@ -147,6 +190,7 @@ bool BlockingCall::Retry() {
 void RegisterInterrupt(Napi::Env env, Napi::Object exports) {
   exports.Set("chainSignal", Napi::Function::New(env, ChainSignal, "chainSignal"));
   exports.Set("setSignalDispatcher", Napi::Function::New(env, SetSignalDispatcher, "setSignalDispatcher"));
+  exports.Set("sigpipeGuard", Napi::Function::New(env, SigpipeGuard, "sigpipeGuard"));
 }
 
 }  // namespace bs

@@ -13,6 +13,8 @@
 
 #include <napi.h>
 
+#include <sys/types.h>
+
 #include <cerrno>
 
 namespace bs {
@@ -49,6 +51,14 @@ auto Retrying(napi_env env, int* err, Call call) -> decltype(call()) {
   } while (rc < 0 && *err == EINTR && blocking.Retry());
   return rc;
 }
+
+// write(2) on a socket whose peer is gone raises SIGPIPE (send paths add MSG_NOSIGNAL; write(2) has no
+// flags). Node ignores SIGPIPE, so usually nothing happens — but a process.on('SIGPIPE') listener
+// installs a handler, and removing it makes libuv restore SIG_DFL, which kills. While SIGPIPE is not
+// ignored, Write() blocks it in the calling thread around the call and takes the one the call raised
+// (sigtimedwait), so that EPIPE is only an error. src/signals.ts keeps the flag up to date.
+bool GuardingSigpipe();
+ssize_t WriteWithoutSigpipe(int fd, const void* data, size_t len);
 
 void RegisterInterrupt(Napi::Env env, Napi::Object exports);
 

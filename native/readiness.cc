@@ -253,6 +253,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
     }
     delete context_;
     context_ = nullptr;
+    // A closed Poller never calls back: let its callback (and whatever that holds) be collected now.
+    if (!finalizing_) callback_.Reset();
     if (!finalizing_) Unpin();
   }
 

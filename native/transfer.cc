@@ -3,7 +3,8 @@
 // Each call works directly on the caller's memory (a window [offset, offset+length) of a TypedArray),
 // so nothing is copied or allocated. EINTR is retried, as CPython does since PEP 475, after running the
 // listeners of the signal that caused it (interrupt.h): one that throws ends the call. send and sendto
-// always add MSG_NOSIGNAL so a closed peer is an EPIPE error, never a SIGPIPE.
+// always add MSG_NOSIGNAL so a closed peer is an EPIPE error, never a SIGPIPE; write, which has no
+// flags, blocks the signal while SIGPIPE is not ignored (interrupt.h).
 #include "addrout.h"
 #include "interrupt.h"
 
@@ -31,7 +32,9 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] { return ::write(fd, data, len); });
+  ssize_t n = Retrying(info.Env(), &err, [&] {
+    return GuardingSigpipe() ? WriteWithoutSigpipe(fd, data, len) : ::write(fd, data, len);
+  });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 

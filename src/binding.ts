@@ -130,6 +130,11 @@ export interface Native {
   setSignalDispatcher(dispatch: (signums: number[]) => void): number;
   /** Chains libuv's handler of `signum` without SA_RESTART: 1 chained, 0 no handler to chain, -errno. */
   chainSignal(signum: number): number;
+  /**
+   * Reads SIGPIPE's disposition and has write(2) guard against the signal while it is not ignored
+   * (1) or not (0); with `restoreIgnore`, SIG_DFL is first turned back into SIG_IGN.
+   */
+  sigpipeGuard(restoreIgnore: boolean): number;
 }
 
 export interface Poller {

@@ -7,6 +7,7 @@
 // blocking call, its listeners run right there, synchronously, and the call is retried (poll and select
 // with the time that is left). A listener that throws ends the call with its exception. A signal without
 // a listener keeps its default action (Ctrl-C ends the process, blocking call or not).
+// Also here: keeping write(2) from raising SIGPIPE whatever the program does with that signal.
 import { constants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { native } from './binding';
@@ -49,8 +50,20 @@ function chain(event: string | symbol): void {
   if (num !== undefined) native.chainSignal(num);
 }
 
+// SIGPIPE: Node ignores it, so write(2) to a gone peer is just EPIPE — until a listener installs a real
+// handler (write then blocks the signal around the call, native/interrupt.h), or the last listener goes
+// and libuv leaves SIG_DFL, which would kill the process: it is ignored again, as Node had it.
+function sigpipeChanged(event: string | symbol): void {
+  if (event === 'SIGPIPE') native.sigpipeGuard(process.listenerCount('SIGPIPE') === 0);
+}
+
 // Signals reach JavaScript on the main thread only (Workers cannot listen for them).
 if (isMainThread && native.setSignalDispatcher(dispatch) === 0) {
-  process.on('newListener', chain);
+  process.on('newListener', (event) => {
+    chain(event);
+    sigpipeChanged(event);
+  });
+  process.on('removeListener', sigpipeChanged);
   for (const name of Object.keys(constants.signals)) if (process.listenerCount(name) > 0) chain(name);
+  native.sigpipeGuard(false);
 }

@@ -17,6 +17,9 @@ export function openFds(): Set<number> {
   return new Set(readdirSync('/proc/self/fd').map(Number));
 }
 
+/** In `npm run test:asan`: the AddressSanitizer runtime is preloaded into this process. */
+export const underAsan = (process.env.LD_PRELOAD ?? '').includes('libasan');
+
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 export const inCI = process.env.CI === 'true' || process.env.CI === '1';
 

@@ -16,7 +16,7 @@ import {
   shutdown, socket, socketpair, write,
 } from '../src/index';
 import * as p from '../src/promises';
-import { canRun, hasCommand, isRoot, noLeakedFds, systemError, tcpListener, tcpPair, thrown, trackHandles } from './helpers';
+import { canRun, hasCommand, isRoot, noLeakedFds, systemError, tcpListener, tcpPair, thrown, trackHandles, hasIPv6Loopback } from './helpers';
 
 const E = constants.errno;
 const LO = '127.0.0.1';
@@ -48,18 +48,6 @@ function revents(fd: SocketHandle, events: number, timeout = 0): number {
   return fds[0].revents!;
 }
 
-function hasIPv6Loopback(): boolean {
-  let s: SocketHandle | undefined;
-  try {
-    s = socket(AF_INET6, SOCK_DGRAM, 0);
-    bind(s, { family: AF_INET6, address: '::1', port: 0 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s?.close();
-  }
-}
 const ipv6 = canRun('IPv6 loopback (::1)', hasIPv6Loopback());
 const netns = canRun('a network namespace of its own needs root, unshare and ip', isRoot && hasCommand('unshare') && hasCommand('ip'));
 

@@ -2,9 +2,9 @@
 // Node raises the soft limit to the hard one at startup, so both are lowered). The child
 // (fixtures/exhaustion.cjs, on the built dist/) fills its descriptor table with sockets, checks how
 // socket, accept (sync and async) and socketpair fail, frees everything, and reports in JSON.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonReport } from './helpers';
 
 const fixture = path.join(__dirname, 'fixtures', 'exhaustion.cjs');
 const LIMIT = 64;
@@ -20,25 +20,7 @@ interface ErrorShape {
 
 /** Runs the fixture under `ulimit -n LIMIT`; resolves with its JSON report. */
 function runChild(): Promise<Record<string, any>> {
-  const child = spawn('sh', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$1"`, process.execPath, fixture], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(killer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child ended (status ${status}, signal ${signal}) without a report: ${out}\n${err}`));
-      }
-    });
-  });
+  return jsonReport('sh', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$1"`, process.execPath, fixture], 20_000);
 }
 
 const emfile = (syscall: string): ErrorShape => ({

@@ -1,10 +1,10 @@
 // Shared test helpers: descriptor counting, loopback pairs, and the skip policy for tests that need
 // root or tools (they must run in CI, where CI=true, and skip with a printed reason elsewhere).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import {
-  AF_INET, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, SystemError, accept, bind, connect, getsockname, listen, socket,
+  AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, SystemError, accept, bind, connect, getsockname, listen, socket,
 } from '../src/index';
 
 /** Open descriptors of this process, from /proc/self/fd (excluding the one readdir itself uses). */
@@ -129,4 +129,60 @@ export function systemError(f: () => unknown): SystemError {
   const e = thrown(f);
   expect(e).toBeInstanceOf(SystemError);
   return e as SystemError;
+}
+
+/** Whether ::1 is configured here (containers often run without IPv6): a bind attempt says. */
+export function hasIPv6Loopback(): boolean {
+  let s: SocketHandle | undefined;
+  try {
+    s = socket(AF_INET6, SOCK_DGRAM, 0);
+    bind(s, { family: AF_INET6, address: '::1', port: 0 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s?.close();
+  }
+}
+
+/** How a child process that reports in JSON ended: `report` is its stdout parsed, if it parses. */
+export interface ChildReport<T> {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  report?: T;
+  stdout: string;
+  /** The last 4,000 characters. */
+  stderr: string;
+}
+
+/** Runs `cmd args` to its end (SIGKILL after `timeoutMs`) and parses what it printed as JSON. */
+export function runJsonChild<T>(cmd: string, args: string[], timeoutMs: number): Promise<ChildReport<T>> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(killer);
+      let report: T | undefined;
+      try {
+        report = JSON.parse(stdout) as T;
+      } catch {
+        report = undefined;
+      }
+      resolve({ status, signal, report, stdout, stderr });
+    });
+  });
+}
+
+/** runJsonChild's report, or a rejection that shows how the child ended and what it printed. */
+export async function jsonReport<T>(cmd: string, args: string[], timeoutMs: number): Promise<T> {
+  const r = await runJsonChild<T>(cmd, args, timeoutMs);
+  if (r.report === undefined) {
+    throw new Error(`child ended (status ${r.status}, signal ${r.signal}) without a report: ${r.stdout}\n${r.stderr}`);
+  }
+  return r.report;
 }

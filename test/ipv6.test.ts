@@ -7,23 +7,10 @@ import {
   accept, bind, connect, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, sendto,
   setsockopt, shutdown, SHUT_WR, socket, write,
 } from '../src/index';
-import { canRun, noLeakedFds, trackHandles, systemError } from './helpers';
+import { canRun, noLeakedFds, trackHandles, systemError, hasIPv6Loopback } from './helpers';
 
 const E = constants.errno;
 
-/** Whether ::1 is configured here: a bind attempt says. */
-function hasIPv6Loopback(): boolean {
-  let s: SocketHandle | undefined;
-  try {
-    s = socket(AF_INET6, SOCK_DGRAM, 0);
-    bind(s, { family: AF_INET6, address: '::1', port: 0 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s?.close();
-  }
-}
 
 const ipv6 = canRun('IPv6 loopback (::1)', hasIPv6Loopback());
 

@@ -1,9 +1,9 @@
 // A leak check (issue #9): 1,000,000 sync calls and 100,000 async operations keep RSS, the JS heap and
 // the descriptor count flat. In a child process (fixtures/leak.cjs, on the built dist/), so that RSS is
 // its own and not vitest's, with --expose-gc to measure after full collections.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { jsonReport } from './helpers';
 
 const fixture = path.join(__dirname, 'fixtures', 'leak.cjs');
 const MiB = 1024 * 1024;
@@ -33,23 +33,7 @@ function runChild(): Promise<Report> {
   // The young generation is pinned at 4 MiB per semi-space: V8 otherwise grows it (to 8 MiB here) in
   // the promise-heavy async phase, and keeps those pages, which shows in RSS as +8 MiB that is no leak.
   const args = ['--expose-gc', '--min-semi-space-size=4', '--max-semi-space-size=4', fixture];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(killer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child ended (status ${status}, signal ${signal}) without a report: ${out}\n${err}`));
-      }
-    });
-  });
+  return jsonReport(process.execPath, args, 110_000);
 }
 
 describe('leak check', () => {

@@ -3,9 +3,9 @@
 // for it: process.on('SIGPIPE') installs a real handler, and removing the last listener makes libuv
 // restore SIG_DFL, whose action is to kill the process. In child processes (fixtures/sigpipe.cjs, on the
 // built dist/), one per mode.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type ChildReport, runJsonChild } from './helpers';
 
 const fixture = path.join(__dirname, 'fixtures', 'sigpipe.cjs');
 
@@ -16,26 +16,8 @@ interface Report {
   sigpipes: number;
 }
 
-function runChild(mode: 'handler' | 'removed'): Promise<{ status: number | null; signal: string | null; report?: Report; stderr: string }> {
-  const child = spawn(process.execPath, [fixture, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(killer);
-      let report: Report | undefined;
-      try {
-        report = JSON.parse(out);
-      } catch {
-        report = undefined;
-      }
-      resolve({ status, signal, report, stderr });
-    });
-  });
+function runChild(mode: 'handler' | 'removed'): Promise<ChildReport<Report>> {
+  return runJsonChild<Report>(process.execPath, [fixture, mode], 20_000);
 }
 
 const CALLS = ['write', 'writeAll', 'send', 'sendmsg', 'promises.write', 'promises.writeAll', 'promises.send'];

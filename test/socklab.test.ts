@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AF_INET, AF_INET6, SOCK_STREAM, bind, close, getsockname, socket } from '../src/index';
 import { messages } from '../src/cli/i18n';
 import { Session } from '../src/cli/session';
-import { canRun, hasCommand } from './helpers';
+import { canRun, hasCommand, hasIPv6Loopback } from './helpers';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli', 'socklab.js');
@@ -95,20 +95,6 @@ function script(text: string, args: string[] = [], env: NodeJS.ProcessEnv = {}):
   return new Proc(args, env).end(text);
 }
 
-/** Whether ::1 is configured here (containers often run without IPv6): a bind attempt says. */
-function hasIPv6Loopback(): boolean {
-  try {
-    const s = socket(AF_INET6, SOCK_STREAM, 0);
-    try {
-      bind(s, { family: AF_INET6, address: '::1', port: 0 });
-      return true;
-    } finally {
-      close(s);
-    }
-  } catch {
-    return false;
-  }
-}
 const ipv6 = hasIPv6Loopback();
 
 /** A terminal's end of output: the prompt, then maybe readline's cursor moves. */

@@ -24,6 +24,21 @@ export function beforeClose(fd: number): void {
 /** Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd). */
 const owned = new Set<number>();
 
+/**
+ * A handle collected while still open leaks its descriptor, as a dropped int does in C. It is not
+ * closed then: the garbage collector picks the moment, and code that kept the number (`h.fd`) would
+ * lose its socket at a random time. The program is told instead (a 'ResourceWarning', as Python's
+ * socket gives), and the number is no longer owned, so fromFd() can adopt it again.
+ */
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  owned.delete(fd);
+  process.emitWarning(
+    `descriptor ${fd} was never closed: its SocketHandle was garbage-collected, and the socket stays open ` +
+      'until the process exits. Call close(), or declare the handle with `using`.',
+    { type: 'ResourceWarning', code: 'BERKELEY_SOCKETS_UNCLOSED' },
+  );
+});
+
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 /**
@@ -42,6 +57,7 @@ export class SocketHandle<F extends number = number> {
     if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
     this.#fd = fd;
     owned.add(fd);
+    unclosed.register(this, fd, this);
   }
 
   /** The descriptor number, or -1 after `close()`/`release()`. */
@@ -63,6 +79,7 @@ export class SocketHandle<F extends number = number> {
     if (fd < 0) return;
     this.#fd = -1;
     owned.delete(fd);
+    unclosed.unregister(this);
     beforeClose(fd);
     const rc = native.close(fd);
     if (rc < 0) throw errnoException(rc, 'close');
@@ -77,6 +94,7 @@ export class SocketHandle<F extends number = number> {
     if (fd < 0) throw errnoException(-EBADF, 'release');
     this.#fd = -1;
     owned.delete(fd);
+    unclosed.unregister(this);
     beforeClose(fd);
     return fd;
   }

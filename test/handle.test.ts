@@ -10,7 +10,8 @@ import {
   getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, send, sendto, setCloseOnExec,
   setNonBlocking, setsockopt, shutdown, socket, socketpair, write, writeAll,
 } from '../src/index';
-import { fdCount, tcpPair, noLeakedFds, trackHandles } from './helpers';
+import * as path from 'node:path';
+import { fdCount, tcpPair, noLeakedFds, trackHandles, jsonReport } from './helpers';
 
 const EBADF = constants.errno.EBADF;
 
@@ -385,5 +386,38 @@ describe('one owner per descriptor', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('a handle collected while open', () => {
+  // In a child with --expose-gc, on the built dist/: one handle dropped open, one kept, one closed.
+  const program = `
+    const b = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
+    const { readdirSync } = require('node:fs');
+    const warnings = [];
+    process.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message }));
+    let dropped;
+    (() => { dropped = b.socket(b.AF_INET, b.SOCK_DGRAM, 0).fd; })();
+    const kept = b.socket(b.AF_INET, b.SOCK_DGRAM, 0);
+    b.socket(b.AF_INET, b.SOCK_DGRAM, 0).close();
+    (async () => {
+      for (let i = 0; i < 20 && warnings.length === 0; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+      const stillOpen = readdirSync('/proc/self/fd').includes(String(dropped));
+      const again = b.fromFd(dropped);
+      const readopted = again.fd === dropped;
+      again.close();
+      kept.close();
+      process.stdout.write(JSON.stringify({ dropped, warnings, stillOpen, readopted }));
+    })();`;
+
+  it.runIf(process.platform === 'linux')('is reported once as a ResourceWarning, keeps its descriptor open, and frees the number for fromFd', async () => {
+    const r = await jsonReport<{ dropped: number; warnings: { name: string; code: string; message: string }[]; stillOpen: boolean; readopted: boolean }>(
+      process.execPath, ['--expose-gc', '-e', program], 20_000);
+    expect(r.warnings).toEqual([{
+      name: 'ResourceWarning', code: 'BERKELEY_SOCKETS_UNCLOSED',
+      message: expect.stringContaining(`descriptor ${r.dropped} was never closed`),
+    }]);
+    expect(r.stillOpen).toBe(true); // never closed behind the program's back
+    expect(r.readopted).toBe(true);
   });
 });

@@ -59,7 +59,8 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number): 
 
 /**
  * write(2): writes at most `count` bytes of `data` (from `offset`), blocking until the kernel takes
- * some. Returns how many it took, which may be fewer (a partial write, as in C): see writeAll.
+ * some. Returns how many it took, which may be fewer (a partial write, as in C): see writeAll. A closed
+ * peer is an EPIPE error, never a SIGPIPE, whatever the program does with that signal.
  */
 export function write(fd: Fd, data: Data, count?: number, offset?: number): number {
   const n = fdOf(fd, 'write');

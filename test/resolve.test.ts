@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { hostname as osHostname, constants as osConstants } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_FAMILY, EAI_NONAME,
   EAI_SERVICE, EAI_SOCKTYPE, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV,
@@ -13,26 +13,13 @@ import {
   getaddrinfo, gethostname, getnameinfo, getpeername, getsockname, if_indextoname, if_nametoindex, listen, socket,
   strerror,
 } from '../src/index';
-import { fdCount, tcpListener, thrown } from './helpers';
+import { tcpListener, thrown, noLeakedFds, trackHandles } from './helpers';
 
 const isGlibc = Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } })?.header?.glibcVersionRuntime);
 
-const open: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  open.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
-// Nothing this file opens outlives it.
-let fdsAtStart = 0;
-beforeAll(() => {
-  fdsAtStart = fdCount();
-});
-afterAll(() => {
-  expect(fdCount()).toBe(fdsAtStart);
-});
+// Every handle a test opens is closed after it; nothing this file opens outlives it.
+const track = trackHandles();
+noLeakedFds();
 
 // ---- /etc/hosts and /etc/services, parsed independently of the C library
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../src/binding';
 import {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, INADDR_LOOPBACK, SOCK_DGRAM, SOCK_STREAM, type SocketHandle, SystemError,
@@ -11,29 +11,15 @@ import {
   in6_addr, in_addr, inet_pton, listen, ntohs, sockaddr_in, sockaddr_in6, sockaddr_un, socket, socketpair, toStruct,
 } from '../src/index';
 import { addrOut } from '../src/sockaddr';
-import { fdCount, thrown } from './helpers';
+import { fdCount, thrown, noLeakedFds, trackHandles } from './helpers';
 
 const LITTLE = endianness() === 'LE';
 const onLinux = process.platform === 'linux';
 const L = native.layout;
 
-// Every handle a test opens, closed after it whatever happened.
-const open: SocketHandle[] = [];
-function track<T extends SocketHandle>(h: T): T {
-  open.push(h);
-  return h;
-}
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
-// Nothing this file opens outlives it.
-let fdsAtStart = 0;
-beforeAll(() => {
-  fdsAtStart = fdCount();
-});
-afterAll(() => {
-  expect(fdCount()).toBe(fdsAtStart);
-});
+// Every handle a test opens is closed after it; nothing this file opens outlives it.
+const track = trackHandles();
+noLeakedFds();
 
 let dir: string;
 beforeAll(() => {

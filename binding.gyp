@@ -14,6 +14,7 @@
         "native/options.cc",
         "native/resolve.cc",
         "native/readiness.cc",
+        "native/watcher.cc",
         "native/message.cc",
         "native/process.cc",
         "native/interrupt.cc"

@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterOptions(env, exports);
   bs::RegisterResolve(env, exports);
   bs::RegisterReadiness(env, exports);
+  bs::RegisterWatcher(env, exports);
   bs::RegisterMessage(env, exports);
   bs::RegisterProcess(env, exports);
   bs::RegisterInterrupt(env, exports);

@@ -1,25 +1,12 @@
-// readiness.cc — the watcher behind the async API: a uv_poll_t (epoll/kqueue) on this environment's own
-// loop (napi_get_uv_event_loop, so it works in worker threads), reporting when a descriptor is readable
-// or writable. JavaScript then makes the non-blocking call itself; no thread ever blocks in a syscall.
-//
-// Lifetime: the uv handle lives in a heap Slot that outlives the JS object until uv_close completes.
-// While started, the watcher pins its JS object (so a pending operation cannot be collected), and an
-// environment cleanup hook closes it if the environment (a worker) goes away first.
+// readiness.cc — poll(2) and select(2), the synchronous readiness calls. Both block (that is what they
+// are for) and are retried after EINTR with the time left (PEP 475). The async API's watchers are in
+// watcher.cc.
 #include "interrupt.h"
 #include "result.h"
 
 #include <poll.h>
-#include <sys/socket.h>
-#ifdef __linux__
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstring>
-#endif
 #include <sys/select.h>
 #include <time.h>
-#include <uv.h>
 
 #include <vector>
 
@@ -115,198 +102,11 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, err);
 }
 
-// A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
-// It is a descriptor of its own, which nothing else on the loop watches.
-bool IsPidfd(int fd, int err) {
-#ifdef __linux__
-  char path[64], target[32];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = ::readlink(path, target, sizeof target - 1);
-  if (err == ENOTSOCK && n > 0) {
-    target[n] = '\0';
-    if (strcmp(target, "anon_inode:[pidfd]") == 0) return true;
-  }
-#endif
-  errno = err;
-  return false;
-}
-
-class Poller;
-
-// An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
-// a SystemError.
-void ThrowErrno(Napi::Env env, int err, const char* syscall) {
-  Napi::Error e = Napi::Error::New(env, syscall);
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  e.ThrowAsJavaScriptException();
-}
-
-struct Slot {
-  uv_poll_t handle;
-  Poller* owner;
-};
-
-class Poller : public Napi::ObjectWrap<Poller> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Poller", {
-      InstanceMethod("start", &Poller::Start),
-      InstanceMethod("stop", &Poller::Stop),
-      InstanceMethod("close", &Poller::Close),
-      InstanceMethod("ref", &Poller::DoRef),
-      InstanceMethod("unref", &Poller::DoUnref),
-    });
-  }
-
-  // new Poller(fd, callback(status, events)). status is 0 or a negative errno (as libuv reports it).
-  explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
-    Napi::Env env = info.Env();
-    int32_t fd;
-    if (!ArgInt(info, 0, &fd)) return;
-    if (!info[1].IsFunction()) { Fail(env, "berkeley-sockets: Poller needs a callback"); return; }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Fail(env, "berkeley-sockets: no event loop");
-      return;
-    }
-    // Watch only sockets, and only ones nobody else watches on this loop: libuv's own probe
-    // (uv__io_check_fd) would DEL another watcher's epoll registration — a Node net socket's, or
-    // libuv's internal eventfd's — and that socket or the whole loop would silently stop.
-    int type = 0;
-    socklen_t typeLen = sizeof type;
-    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 && !IsPidfd(fd, errno)) {
-      ThrowErrno(env, errno, "getsockopt");
-      return;
-    }
-#ifdef __linux__
-    epoll_event probe{};
-    int backend = uv_backend_fd(loop);
-    if (::epoll_ctl(backend, EPOLL_CTL_ADD, fd, &probe) != 0) {
-      ThrowErrno(env, errno, "epoll_ctl");  // EEXIST: another owner watches this descriptor
-      return;
-    }
-    ::epoll_ctl(backend, EPOLL_CTL_DEL, fd, &probe);
-#endif
-    slot_ = new Slot{};
-    slot_->owner = this;
-    int rc = uv_poll_init(loop, &slot_->handle, fd);
-    if (rc != 0) {
-      delete slot_;  // never initialised: nothing for libuv to close
-      slot_ = nullptr;
-      ThrowErrno(env, -rc, "uv_poll_init");  // libuv errors are -errno on Unix
-      return;
-    }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    context_ = new Napi::AsyncContext(env, "berkeley-sockets:poll");
-    napi_add_env_cleanup_hook(env, CleanupHook, this);
-    hooked_ = true;
-  }
-
-  ~Poller() override { Shutdown(); }
-
- private:
-  Napi::Value Start(const Napi::CallbackInfo& info) {
-    int32_t events;
-    if (!ArgInt(info, 0, &events)) return {};
-    if (slot_ == nullptr) return Napi::Number::New(info.Env(), -EBADF);
-    int rc = uv_poll_start(&slot_->handle, events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED), OnPoll);
-    if (rc == 0 && !pinned_) { Ref(); pinned_ = true; }
-    return Napi::Number::New(info.Env(), rc);
-  }
-
-  Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (slot_ != nullptr) uv_poll_stop(&slot_->handle);
-    Unpin();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Shutdown();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value DoRef(const Napi::CallbackInfo& info) {
-    if (slot_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
-    return info.Env().Undefined();
-  }
-
-  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
-    if (slot_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
-    return info.Env().Undefined();
-  }
-
-  void Unpin() {
-    if (pinned_) { pinned_ = false; Unref(); }
-  }
-
-  // Stops watching and hands the uv handle to uv_close; safe to call more than once, from JS, from the
-  // destructor (GC) or from the environment's cleanup hook.
-  void Shutdown() {
-    if (hooked_) { napi_remove_env_cleanup_hook(Env(), CleanupHook, this); hooked_ = false; }
-    if (slot_ != nullptr) {
-      uv_poll_stop(&slot_->handle);
-      slot_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&slot_->handle),
-               [](uv_handle_t* h) { delete reinterpret_cast<Slot*>(h); });
-      slot_ = nullptr;
-    }
-    delete context_;
-    context_ = nullptr;
-    // A closed Poller never calls back: let its callback (and whatever that holds) be collected now.
-    if (!finalizing_) callback_.Reset();
-    if (!finalizing_) Unpin();
-  }
-
-  static void CleanupHook(void* arg) {
-    Poller* self = static_cast<Poller*>(arg);
-    self->hooked_ = false;  // the environment is removing its hooks itself
-    self->finalizing_ = true;
-    self->Shutdown();
-  }
-
-  static void OnPoll(uv_poll_t* handle, int status, int events) {
-    Poller* self = reinterpret_cast<Slot*>(handle)->owner;
-    if (self == nullptr || self->context_ == nullptr) return;
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    // The raw call, not node-addon-api's MakeCallback: while the environment is being torn down, a
-    // late event must fail quietly (the watcher then stops), not throw where no JavaScript can run.
-    napi_value argv[2] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
-    napi_value result;
-    napi_status st = napi_make_callback(env, *self->context_, self->Value(), self->callback_.Value(), 2, argv, &result);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      // A throwing callback is an uncaught exception, as for any Node callback.
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    } else if (st != napi_ok && self->slot_ != nullptr) {
-      uv_poll_stop(&self->slot_->handle);
-    }
-  }
-
-  Slot* slot_ = nullptr;
-  Napi::FunctionReference callback_;
-  Napi::AsyncContext* context_ = nullptr;
-  bool pinned_ = false;
-  bool hooked_ = false;
-  bool finalizing_ = false;
-};
-
 }  // namespace
 
 void RegisterReadiness(Napi::Env env, Napi::Object exports) {
-  exports.Set("Poller", Poller::Define(env));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("select", Napi::Function::New(env, Select, "select"));
-  Napi::Object uv = Napi::Object::New(env);
-  uv.Set("UV_READABLE", Napi::Number::New(env, UV_READABLE));
-  uv.Set("UV_WRITABLE", Napi::Number::New(env, UV_WRITABLE));
-  uv.Set("UV_DISCONNECT", Napi::Number::New(env, UV_DISCONNECT));
-  uv.Set("UV_PRIORITIZED", Napi::Number::New(env, UV_PRIORITIZED));
-  exports.Set("uv", uv);
 }
 
 }  // namespace bs

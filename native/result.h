@@ -50,8 +50,8 @@ inline bool ArgBytes(const Napi::CallbackInfo& info, size_t i, uint8_t** data, s
 
 // A (offset, length) window inside a byte array; rejects anything that would reach past its end.
 inline bool ArgWindow(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len) {
-  uint8_t* base;
-  size_t total;
+  uint8_t* base = nullptr;
+  size_t total = 0;
   // 64-bit: a Buffer may be longer than 2 GiB, and an int32 offset or length would wrap negative.
   int64_t off, n;
   if (!ArgBytes(info, i, &base, &total)) return false;
@@ -78,6 +78,7 @@ void RegisterTransfer(Napi::Env env, Napi::Object exports);
 void RegisterOptions(Napi::Env env, Napi::Object exports);
 void RegisterResolve(Napi::Env env, Napi::Object exports);
 void RegisterReadiness(Napi::Env env, Napi::Object exports);
+void RegisterWatcher(Napi::Env env, Napi::Object exports);
 void RegisterMessage(Napi::Env env, Napi::Object exports);
 void RegisterProcess(Napi::Env env, Napi::Object exports);
 

@@ -103,9 +103,19 @@ export interface Native {
   poll(triples: Int32Array, timeoutMs: number): number;
   /** select(2): the three arrays of descriptors; those not ready come back as -1. */
   select(read: Int32Array, write: Int32Array, except: Int32Array, timeoutUs: number): number;
-  /** A uv_poll_t watcher on this environment's loop; the callback gets (status, events). */
-  Poller: new (fd: number, callback: (status: number, events: number) => void) => Poller;
-  uv: { UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number };
+  /**
+   * This environment's reporter of readiness (native/watcher.cc): once per loop turn, after the poll
+   * phase, `flush` gets every watcher epoll reported, as `count` entries of five int32s in `batch`:
+   * [fd, serial, status, events, result] (result: an armed read's byte count or -errno, when events
+   * has uv.READ_DONE).
+   */
+  Reactor: new (flush: (batch: Int32Array, count: number) => void) => object;
+  /** A uv_poll_t watcher of `fd` reporting to `reactor`; makes the descriptor non-blocking. */
+  Poller: new (reactor: object, fd: number, serial: number) => Poller;
+  uv: {
+    UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
+    READ_DONE: number; ARM_READ: number; ARM_RECV: number;
+  };
   /**
    * fork(2) made survivable for Node (native/process.cc): the child's pid, 0 in the child, or -errno
    * (-EBUSY: V8's workers did not park within `parkMs`; -EPERM: not the main thread; -ENOSYS: not
@@ -138,13 +148,15 @@ export interface Native {
 }
 
 export interface Poller {
-  /** Watches for `events` (UV_READABLE | UV_WRITABLE…): 0, or a negative errno. */
-  start(events: number): number;
-  stop(): void;
+  /**
+   * Brings the watcher in line in one call: the `events` to watch (0 stops), whether it keeps the loop
+   * alive (`hold`), and the armed read: a window of `buf` that the Reactor fills with read(2) (`kind`
+   * uv.ARM_READ) or recv(2) (uv.ARM_RECV) as soon as the descriptor is readable, no read when `buf`
+   * is undefined. `releaseAfter`: stop holding the loop once that read is made. 0, or a negative errno.
+   */
+  set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number, releaseAfter?: number): number;
   /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */
   close(): void;
-  ref(): void;
-  unref(): void;
 }
 
 // node-gyp-build picks prebuilds/<platform>-<arch>/*.node, else build/Release (compiled by `npm install`).

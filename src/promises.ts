@@ -32,6 +32,7 @@ export { waitpidAsync as waitpid } from './fork';
 export type { WaitStatus } from './fork';
 
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
+const { ARM_READ, ARM_RECV } = native.uv;
 
 /** The result of a non-blocking call: undefined to wait for readiness, a value, or a thrown SystemError. */
 function settle(rc: number, syscall: string, target?: Parameters<typeof errnoException>[2]): number | undefined {
@@ -85,7 +86,8 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
     const b = target(buf);
     const off = windowStart(b, offset);
     const len = checkCount(count, b.length - off, 'count');
-    return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'), false, true);
+    return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'), false, true,
+      b, off, len, ARM_READ);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -99,7 +101,7 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
     return operate(n, 'recv', false, checkOptions(options), () => settle(native.recv(n, b, 0, len, flags), 'recv'),
-      false, flags === 0);
+      false, flags === 0, flags === 0 ? b : undefined, 0, len, ARM_RECV);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -8,7 +8,7 @@ import { EAGAIN, EWOULDBLOCK } from './constants';
 import { errnoException, invalidArgType, outOfRange } from './errors';
 import { setCloseHook } from './handle';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT } = native.uv;
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE } = native.uv;
 
 /** True for the "try again later" results of a non-blocking call. */
 export function wouldBlock(rc: number): boolean {
@@ -24,8 +24,12 @@ export interface Waiter {
   fail(err: Error): void;
 }
 
+let serials = 0;
+
 class Watch {
   readonly poller: Poller;
+  /** Tells this watcher's reports from those of an earlier watcher of the same number. */
+  readonly serial = (serials = (serials + 1) | 0);
   readonly readers: Waiter[] = [];
   readonly writers: Waiter[] = [];
   /**
@@ -37,6 +41,13 @@ class Watch {
   private events = 0;
   /** Whether the uv handle is referenced (keeps the loop alive): only while an operation waits. */
   private holding = true;
+  /**
+   * The reader whose window the native watcher will fill itself when readability comes (always the
+   * first reader, when it is a plain read or recv), so that JavaScript is called with the byte count
+   * instead of crossing back to make the call; and whether the watcher lets the loop go after it.
+   */
+  private armed: Pending<number> | null = null;
+  private releaseAfter = false;
   referenced = true;
   /**
    * A read-type call returned EAGAIN, and none has found data at once since: such a socket is read in
@@ -50,13 +61,10 @@ class Watch {
 
   constructor(readonly fd: number, referenced: boolean) {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
-    // The callback finds its Watch by number rather than capturing `this`: the native Poller holds the
-    // callback through a strong reference until the Poller itself is collected, and the Watch holds the
-    // Poller, so a captured `this` made a cycle through a GC root — every descriptor the async API had
-    // used kept its Watch and Poller after close (test/leak.test.ts). A closed Poller never calls back,
-    // so the Watch found under `fd` is always this one.
+    // The reactor reports this watcher by number and serial, and flush() finds it in `watches`: nothing
+    // native holds the Watch, so a closed descriptor's Watch and Poller are collected (test/leak.test.ts).
     try {
-      this.poller = new native.Poller(fd, (status, events) => watches.get(fd)?.onPoll(status, events));
+      this.poller = new native.Poller(reactor, fd, this.serial);
     } catch (e) {
       const { errno, syscall } = e as { errno?: number; syscall?: string };
       if (typeof errno !== 'number') throw e;
@@ -67,33 +75,52 @@ class Watch {
       throw err;
     }
     this.referenced = referenced;
-    this.holding = referenced;
-    if (!referenced) this.poller.unref();
+    if (!referenced) this.sync(0, false, null);
   }
 
   /** Brings the watcher in line with the queues; `dropReadable`: readability came with no reader. */
   update(dropReadable = false): void {
     // An idle watcher may stay started (see `events`), so it is unreferenced instead: an idle socket
     // never keeps the process alive.
-    const hold = this.referenced && (this.readers.length > 0 || this.writers.length > 0);
-    if (hold !== this.holding) {
-      this.holding = hold;
-      if (hold) this.poller.ref();
-      else this.poller.unref();
-    }
+    const readers = this.readers.length;
+    const hold = this.referenced && (readers > 0 || this.writers.length > 0);
     const keepReadable = !dropReadable && (this.events & UV_READABLE) !== 0;
-    const want = (this.readers.length > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
-    if (want === this.events) return;
-    this.events = want;
-    if (want === 0) {
-      this.poller.stop();
-      return;
-    }
-    const rc = this.poller.start(want);
-    if (rc < 0) this.failAll(errnoException(rc, 'epoll_ctl'));
+    const want = (readers > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
+    const head = readers > 0 ? this.readers[0] : undefined;
+    const arm = head instanceof Pending && head.buf !== undefined ? (head as Pending<number>) : null;
+    if (hold === this.holding && want === this.events && arm === this.armed) return;
+    this.sync(want, hold, arm);
   }
 
-  private onPoll(status: number, events: number): void {
+  /** One crossing: the native watcher's events, reference and armed read, as the queues want them. */
+  private sync(want: number, hold: boolean, arm: Pending<number> | null): void {
+    const releaseAfter = arm !== null && hold && this.readers.length === 1 && this.writers.length === 0;
+    const rc = arm === null
+      ? this.poller.set(want, hold ? 1 : 0)
+      : this.poller.set(want, hold ? 1 : 0, arm.buf, arm.offset, arm.length, arm.kind, releaseAfter ? 1 : 0);
+    this.holding = hold;
+    this.armed = arm;
+    this.releaseAfter = releaseAfter;
+    if (rc < 0) {
+      this.events = 0;
+      this.failAll(errnoException(rc, 'epoll_ctl'));
+      return;
+    }
+    this.events = want;
+  }
+
+  onPoll(status: number, events: number, result: number): void {
+    if (events & READ_DONE) {
+      // The native watcher made the armed read: settle that reader with its result.
+      const done = this.armed!;
+      this.armed = null;
+      if (this.releaseAfter) this.holding = false;
+      const i = this.readers.indexOf(done);
+      if (i >= 0) this.readers.splice(i, 1);
+      done.complete(result);
+      // That read consumed the readability; the readers behind it (if any) still try theirs.
+      if (this.readers.length === 0) events &= ~(UV_READABLE | UV_DISCONNECT | READ_DONE);
+    }
     if (status < 0) {
       // libuv reports POLLERR this way and stops the watcher: let every waiter make its call, which
       // returns the real error (ECONNREFUSED from SO_ERROR, ECONNRESET from read…).
@@ -111,6 +138,7 @@ class Watch {
   }
 
   failAll(err: Error): void {
+    this.armed = null; // every reader goes: the next sync() disarms the native side
     const all = [...this.readers, ...this.writers];
     this.readers.length = 0;
     this.writers.length = 0;
@@ -127,6 +155,31 @@ function drain(queue: Waiter[]): void {
 }
 
 const watches = new Map<number, Watch>();
+
+/**
+ * Once per loop turn (native/watcher.cc): every watcher epoll reported, as [fd, serial, status, events,
+ * result] entries. Each is handled even if an earlier one throws (which would be a bug here: callers'
+ * code only runs later, in promise reactions); the first error is then rethrown, as uncaught.
+ */
+function flush(batch: Int32Array, count: number): void {
+  let failure: unknown;
+  let failed = false;
+  for (let i = 0, e = 0; i < count; i++, e += 5) {
+    const w = watches.get(batch[e]);
+    if (w === undefined || w.serial !== batch[e + 1]) continue; // closed since: its waiters have failed
+    try {
+      w.onPoll(batch[e + 2], batch[e + 3], batch[e + 4]);
+    } catch (err) {
+      if (!failed) {
+        failed = true;
+        failure = err;
+      }
+    }
+  }
+  if (failed) throw failure;
+}
+
+const reactor = new native.Reactor(flush);
 /** Descriptors unref()'d before their watcher exists: it is created unreferenced. */
 const unreferenced = new Set<number>();
 
@@ -210,7 +263,7 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
  */
 export function operate<T>(
   fd: number, syscall: string, write: boolean, options: AsyncOptions, call: () => T | undefined, waitFirst = false,
-  readiness = false,
+  readiness = false, buf?: Uint8Array, offset = 0, length = 0, kind = 0,
 ): Promise<T> {
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -225,7 +278,7 @@ export function operate<T>(
       return Promise.reject(e);
     }
   }
-  const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal);
+  const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal, buf, offset, length, kind);
   const promise = new Promise<T>((resolve, reject) => {
     waiter.resolve = resolve;
     waiter.reject = reject;
@@ -257,7 +310,19 @@ class Pending<T> implements Waiter {
     private readonly queue: Waiter[],
     private readonly readiness: boolean,
     private readonly signal: AbortSignal | undefined,
+    /** A plain read(2)/recv(2) into this window may be made by the native watcher (Watch.armed). */
+    readonly buf: Uint8Array | undefined,
+    readonly offset: number,
+    readonly length: number,
+    readonly kind: number,
   ) {}
+
+  /** Settles with the result of the read the native watcher made: bytes, or -errno. */
+  complete(rc: number): void {
+    this.done();
+    if (rc >= 0) this.resolve(rc as T);
+    else this.reject(errnoException(rc, this.syscall));
+  }
 
   attempt(): boolean {
     let v: T | undefined;

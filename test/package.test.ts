@@ -41,6 +41,25 @@ describe('package', () => {
     expect(out.trim().split('\n')).toEqual(Array(4).fill('hi from worker'));
   });
 
+  it('lets worker threads exit with async calls still pending, and their watchers closed', () => {
+    // Each worker reads asynchronously (one read completes, one is still pending when it exits): the
+    // environment's teardown must close the native watchers before Node unloads the addon (it once
+    // crashed here with SIGSEGV, in a uv_close callback that was no longer mapped).
+    const out = node(['-e', `
+      const { Worker } = require('node:worker_threads');
+      const code = "const b = require('berkeley-sockets'); const p = require('berkeley-sockets/promises');" +
+        "const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0); const [u, v] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);" +
+        "p.read(y, Buffer.alloc(16)).then((n) => require('node:worker_threads').parentPort.postMessage('read ' + n));" +
+        "p.read(v, Buffer.alloc(16)); p.unref(v); setTimeout(() => b.write(x, 'hello'), 10);";
+      let exited = 0;
+      for (let i = 0; i < 4; i++) {
+        const w = new Worker(code, { eval: true });
+        w.on('message', (m) => console.log(m));
+        w.on('exit', (c) => { if (++exited === 4) console.log('exited'); });
+      }`]);
+    expect(out.trim().split('\n')).toEqual([...Array(4).fill('read 5'), 'exited']);
+  });
+
   it('ships type declarations and an exports map for both module systems', () => {
     expect(existsSync(path.join(root, pkg.types))).toBe(true);
     expect(pkg.exports['.']).toMatchObject({ import: expect.any(String), require: expect.any(String), types: expect.any(String) });

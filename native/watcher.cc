@@ -1,0 +1,488 @@
+// watcher.cc — the readiness watchers behind the async API: one uv_poll_t (epoll/kqueue) per descriptor
+// on this environment's own loop (napi_get_uv_event_loop, so it works in worker threads), and one
+// Reactor per environment that reports them to JavaScript.
+//
+// The shape follows libuv's own streams, where uv__read makes the read(2) in the loop and hands the
+// bytes to one callback:
+//   - A Poller remembers what it saw (status, events) when epoll reports it, and queues itself on its
+//     Reactor. Once per loop turn, in the check phase right after the poll phase, the Reactor takes
+//     every queued Poller and calls JavaScript ONCE with all of them (one napi_make_callback, so one
+//     microtask checkpoint per turn, not one per ready descriptor: with 1,000 connections epoll
+//     reports hundreds at a time).
+//   - A pending read may be "armed": JavaScript hands the Poller the window of the caller's buffer
+//     (held by a reference, and looked up again at the moment of the call, so a buffer detached in
+//     between is never written). When readability comes, the Reactor makes the read(2)/recv(2) itself
+//     and reports the byte count (or -errno): JavaScript does not cross back into C++ to make the call.
+//   - Poller.set() brings the watcher in line with JavaScript's queues in one crossing: the events to
+//     watch, whether the handle keeps the loop alive, and the armed window.
+// No thread ever blocks: every call here is made on a descriptor epoll just reported ready, and one
+// that would block (EAGAIN: another reader was faster) just leaves the read armed.
+//
+// Lifetime: a uv handle lives in a heap Slot that outlives its JS object until uv_close completes.
+// While watching, a Poller pins its JS object. Async cleanup hooks close everything, and make the
+// environment wait for the closes, if the environment (a worker) goes away first; a Poller shut down
+// leaves its Reactor's queue at once.
+#include "interrupt.h"
+#include "result.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+
+#include <cstdio>
+#include <cstring>
+#endif
+#include <uv.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace bs {
+namespace {
+
+// Set in a reported entry's events when the Reactor made the armed read; the entry's result is then
+// the byte count or -errno.
+constexpr int kReadDone = 1 << 16;
+// One reported entry: fd, serial, status, events, result (int32 each).
+constexpr size_t kEntry = 5;
+// Armed read kinds: the system call the caller asked for, so that strace shows what the program says.
+enum ArmKind { kArmRead = 0, kArmRecv = 1 };
+
+// A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
+// It is a descriptor of its own, which nothing else on the loop watches.
+bool IsPidfd(int fd, int err) {
+#ifdef __linux__
+  char path[64], target[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = ::readlink(path, target, sizeof target - 1);
+  if (err == ENOTSOCK && n > 0) {
+    target[n] = '\0';
+    if (strcmp(target, "anon_inode:[pidfd]") == 0) return true;
+  }
+#endif
+  errno = err;
+  return false;
+}
+
+// An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
+// a SystemError.
+void ThrowErrno(Napi::Env env, int err, const char* syscall) {
+  Napi::Error e = Napi::Error::New(env, syscall);
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+}
+
+class Poller;
+
+// A uv handle on the heap, which outlives its owner until uv_close completes. When a worker's
+// environment is torn down, its async cleanup hook (napi_add_async_cleanup_hook) waits for that
+// close: the close callback is this addon's code, which Node unloads with the environment.
+template <typename Handle, typename Owner>
+struct Slot {
+  Handle handle;
+  Owner* owner = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;  // the environment waits for this close
+
+  static void Close(Slot* s) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->handle), [](uv_handle_t* h) {
+      Slot* slot = reinterpret_cast<Slot*>(h);
+      napi_async_cleanup_hook_handle hook = slot->hook;
+      delete slot;
+      if (hook != nullptr) napi_remove_async_cleanup_hook(hook);
+    });
+  }
+};
+
+class Reactor;
+using CheckSlot = Slot<uv_check_t, Reactor>;
+using PollSlot = Slot<uv_poll_t, Poller>;
+
+// The environment's teardown: the owner shuts down, and the environment waits for its handle's close.
+template <typename Owner>
+void TearDown(napi_async_cleanup_hook_handle hook, void* arg) {
+  Owner* self = static_cast<Owner*>(arg);
+  self->hook_ = nullptr;  // removed by the close callback instead
+  self->finalizing_ = true;
+  if (self->slot_ != nullptr) self->slot_->hook = hook;
+  else napi_remove_async_cleanup_hook(hook);
+  self->Shutdown();
+}
+
+class Reactor : public Napi::ObjectWrap<Reactor> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Reactor", std::initializer_list<Napi::ClassPropertyDescriptor<Reactor>>{});
+  }
+
+  // new Reactor(flush(batch: Int32Array, count)): batch holds `count` entries of kEntry int32s.
+  explicit Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) { Fail(env, "berkeley-sockets: Reactor needs a callback"); return; }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Fail(env, "berkeley-sockets: no event loop");
+      return;
+    }
+    slot_ = new CheckSlot{};
+    slot_->owner = this;
+    uv_check_init(loop, &slot_->handle);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&slot_->handle));  // never keeps the loop alive itself
+    flush_ = Napi::Persistent(info[0].As<Napi::Function>());
+    context_ = new Napi::AsyncContext(env, "berkeley-sockets:poll");
+    if (!Grow(env, 64)) return;
+    napi_add_async_cleanup_hook(env, TearDown<Reactor>, this, &hook_);
+  }
+
+  ~Reactor() override { Shutdown(); }
+
+  // Called from a Poller's uv callback: report it at the end of this loop turn.
+  void Enqueue(Poller* p);
+  void Remove(Poller* p) {
+    auto it = std::find(queue_.begin(), queue_.end(), p);
+    if (it != queue_.end()) queue_.erase(it);
+  }
+
+ private:
+  bool Grow(Napi::Env env, size_t entries) {
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, entries * kEntry * sizeof(int32_t));
+    if (env.IsExceptionPending()) return false;
+    Napi::Int32Array arr = Napi::Int32Array::New(env, entries * kEntry, ab, 0);
+    batch_ = Napi::Persistent(arr);
+    data_ = static_cast<int32_t*>(ab.Data());
+    capacity_ = entries;
+    return true;
+  }
+
+  void Shutdown() {
+    if (hook_ != nullptr) { napi_remove_async_cleanup_hook(hook_); hook_ = nullptr; }
+    queue_.clear();
+    if (slot_ != nullptr) {
+      uv_check_stop(&slot_->handle);
+      slot_->owner = nullptr;
+      CheckSlot::Close(slot_);
+      slot_ = nullptr;
+    }
+    delete context_;
+    context_ = nullptr;
+    if (!finalizing_) { flush_.Reset(); batch_.Reset(); }
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+
+  static void OnCheck(uv_check_t* handle);
+  friend void TearDown<Reactor>(napi_async_cleanup_hook_handle, void*);
+
+  CheckSlot* slot_ = nullptr;
+  std::vector<Poller*> queue_;
+  std::vector<Poller*> work_;  // the turn being reported (kept to reuse its memory)
+  Napi::FunctionReference flush_;
+  Napi::Reference<Napi::Int32Array> batch_;
+  int32_t* data_ = nullptr;
+  size_t capacity_ = 0;
+  Napi::AsyncContext* context_ = nullptr;
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  bool finalizing_ = false;
+};
+
+class Poller : public Napi::ObjectWrap<Poller> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Poller", {
+      InstanceMethod("set", &Poller::Set),
+      InstanceMethod("close", &Poller::Close),
+    });
+  }
+
+  // new Poller(reactor, fd, serial). Makes the descriptor non-blocking (uv_poll_init).
+  explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) { Fail(env, "berkeley-sockets: Poller needs a Reactor"); return; }
+    Napi::Object robj = info[0].As<Napi::Object>();
+    Reactor* reactor = nullptr;
+    if (napi_unwrap(env, robj, reinterpret_cast<void**>(&reactor)) != napi_ok || reactor == nullptr) {
+      env.GetAndClearPendingException();
+      Fail(env, "berkeley-sockets: Poller needs a Reactor");
+      return;
+    }
+    int32_t fd, serial;
+    if (!ArgInt(info, 1, &fd) || !ArgInt(info, 2, &serial)) return;
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Fail(env, "berkeley-sockets: no event loop");
+      return;
+    }
+    // Watch only sockets, and only ones nobody else watches on this loop: libuv's own probe
+    // (uv__io_check_fd) would DEL another watcher's epoll registration — a Node net socket's, or
+    // libuv's internal eventfd's — and that socket or the whole loop would silently stop.
+    int type = 0;
+    socklen_t typeLen = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 && !IsPidfd(fd, errno)) {
+      ThrowErrno(env, errno, "getsockopt");
+      return;
+    }
+#ifdef __linux__
+    epoll_event probe{};
+    int backend = uv_backend_fd(loop);
+    if (::epoll_ctl(backend, EPOLL_CTL_ADD, fd, &probe) != 0) {
+      ThrowErrno(env, errno, "epoll_ctl");  // EEXIST: another owner watches this descriptor
+      return;
+    }
+    ::epoll_ctl(backend, EPOLL_CTL_DEL, fd, &probe);
+#endif
+    slot_ = new PollSlot{};
+    slot_->owner = this;
+    int rc = uv_poll_init(loop, &slot_->handle, fd);
+    if (rc != 0) {
+      delete slot_;  // never initialised: nothing for libuv to close
+      slot_ = nullptr;
+      ThrowErrno(env, -rc, "uv_poll_init");  // libuv errors are -errno on Unix
+      return;
+    }
+    fd_ = fd;
+    serial_ = serial;
+    reactor_ = reactor;
+    reactorRef_ = Napi::Persistent(robj);  // the Reactor outlives every Poller that reports to it
+    napi_add_async_cleanup_hook(env, TearDown<Poller>, this, &hook_);
+  }
+
+  ~Poller() override { Shutdown(); }
+
+  // Writes this Poller's entry for the turn into `e`; false when there is nothing to report (the armed
+  // read found nothing: another reader was faster, and readability was all there was).
+  bool Fill(int32_t* e) {
+    queued_ = false;
+    int status = status_, events = events_;
+    status_ = 0;
+    events_ = 0;
+    int32_t result = 0;
+    if (status == 0 && (events & (UV_READABLE | UV_DISCONNECT)) != 0 && armed_) {
+      uint8_t* data = nullptr;
+      size_t total = 0;
+      napi_value arr;
+      napi_typedarray_type type;
+      size_t count = 0;
+      void* ptr = nullptr;
+      if (napi_get_reference_value(Env(), armBuf_, &arr) == napi_ok && arr != nullptr &&
+          napi_get_typedarray_info(Env(), arr, &type, &count, &ptr, nullptr, nullptr) == napi_ok &&
+          type == napi_uint8_array) {
+        data = static_cast<uint8_t*>(ptr);
+        total = count;
+      }
+      // A window that no longer fits (the buffer was detached, or the reference is gone) is left to
+      // JavaScript, whose own call then reports it.
+      if (data != nullptr && armOff_ <= total && armLen_ <= total - armOff_) {
+        ssize_t n;
+        do {
+          n = armKind_ == kArmRecv ? ::recv(fd_, data + armOff_, armLen_, 0) : ::read(fd_, data + armOff_, armLen_);
+        } while (n < 0 && errno == EINTR);
+        int err = errno;
+        if (n >= 0 || (err != EAGAIN && err != EWOULDBLOCK)) {
+          events |= kReadDone;
+          result = n >= 0 ? static_cast<int32_t>(n) : -err;
+          Disarm();
+          if (releaseAfter_ && referenced_ && slot_ != nullptr) {
+            uv_unref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
+            referenced_ = false;
+          }
+        } else if ((events & ~UV_READABLE) == 0) {
+          return false;
+        }
+      }
+    }
+    e[0] = fd_;
+    e[1] = serial_;
+    e[2] = status;
+    e[3] = events;
+    e[4] = result;
+    return true;
+  }
+
+ private:
+  // set(events, hold, buf | undefined, offset, length, kind, releaseAfter) -> 0 | -errno.
+  // events: what to watch (0 stops); hold: whether the handle keeps the loop alive; buf…kind: the
+  // armed read (none when buf is undefined); releaseAfter: let the loop go once that read is made.
+  Napi::Value Set(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int32_t events, hold, kind = kArmRead, releaseAfter = 0;
+    if (!ArgInt(info, 0, &events) || !ArgInt(info, 1, &hold)) return {};
+    if (slot_ == nullptr) return Napi::Number::New(env, -EBADF);
+    if (info[2].IsUndefined()) {
+      Disarm();
+    } else {
+      uint8_t* data = nullptr;
+      size_t len = 0;
+      if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        Fail(env, "berkeley-sockets: expected a Uint8Array");
+        return {};
+      }
+      if (!ArgWindow(info, 2, &data, &len) || !ArgInt(info, 5, &kind) || !ArgInt(info, 6, &releaseAfter))
+        return {};
+      bool same = false;
+      if (armBuf_ != nullptr) {
+        napi_value prev;
+        if (napi_get_reference_value(env, armBuf_, &prev) == napi_ok && prev != nullptr)
+          napi_strict_equals(env, prev, info[2], &same);
+      }
+      if (!same) {
+        Disarm();
+        if (napi_create_reference(env, info[2], 1, &armBuf_) != napi_ok) return {};
+      }
+      int64_t off = info[3].As<Napi::Number>().Int64Value();  // ArgWindow checked both
+      armOff_ = static_cast<size_t>(off);
+      armLen_ = len;
+      armKind_ = kind == kArmRecv ? kArmRecv : kArmRead;
+      releaseAfter_ = releaseAfter != 0;
+      armed_ = true;
+    }
+    int want = events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED);
+    if (want != watching_) {
+      int rc = want == 0 ? uv_poll_stop(&slot_->handle) : uv_poll_start(&slot_->handle, want, OnPoll);
+      if (rc != 0) return Napi::Number::New(env, rc);
+      watching_ = want;
+    }
+    if (watching_ != 0 && !pinned_) { Ref(); pinned_ = true; }
+    if (watching_ == 0) Unpin();
+    if ((hold != 0) != referenced_) {
+      referenced_ = hold != 0;
+      if (referenced_) uv_ref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
+      else uv_unref(reinterpret_cast<uv_handle_t*>(&slot_->handle));
+    }
+    return Napi::Number::New(env, 0);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  void Disarm() {
+    armed_ = false;
+    if (armBuf_ != nullptr && !finalizing_) napi_delete_reference(Env(), armBuf_);
+    armBuf_ = nullptr;
+  }
+
+  void Unpin() {
+    if (pinned_) { pinned_ = false; Unref(); }
+  }
+
+  // Stops watching and hands the uv handle to uv_close; safe to call more than once, from JS, from the
+  // destructor (GC) or from the environment's cleanup hook.
+  void Shutdown() {
+    if (hook_ != nullptr) { napi_remove_async_cleanup_hook(hook_); hook_ = nullptr; }
+    if (queued_ && reactor_ != nullptr) reactor_->Remove(this);
+    queued_ = false;
+    if (slot_ != nullptr) {
+      uv_poll_stop(&slot_->handle);
+      slot_->owner = nullptr;
+      PollSlot::Close(slot_);
+      slot_ = nullptr;
+    }
+    watching_ = 0;
+    Disarm();
+    reactor_ = nullptr;
+    if (!finalizing_) {
+      reactorRef_.Reset();
+      Unpin();
+    }
+  }
+
+  friend void TearDown<Poller>(napi_async_cleanup_hook_handle, void*);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    Poller* self = reinterpret_cast<PollSlot*>(handle)->owner;
+    if (self == nullptr || self->reactor_ == nullptr) return;
+    if (status < 0) {
+      // libuv reports POLLERR this way and has stopped the watcher (uv__poll_io).
+      self->status_ = status;
+      self->watching_ = 0;
+    }
+    self->events_ |= events;
+    if (!self->queued_) {
+      self->queued_ = true;
+      self->reactor_->Enqueue(self);
+    }
+  }
+
+  friend class Reactor;
+
+  PollSlot* slot_ = nullptr;
+  Reactor* reactor_ = nullptr;
+  Napi::ObjectReference reactorRef_;
+  int32_t fd_ = -1;
+  int32_t serial_ = 0;
+  int watching_ = 0;          // the events uv_poll watches now (0: stopped)
+  bool referenced_ = true;    // uv handles start referenced
+  int status_ = 0;            // what epoll reported since the last turn's report
+  int events_ = 0;
+  bool queued_ = false;
+  bool armed_ = false;
+  napi_ref armBuf_ = nullptr;
+  size_t armOff_ = 0;
+  size_t armLen_ = 0;
+  ArmKind armKind_ = kArmRead;
+  bool releaseAfter_ = false;
+  bool pinned_ = false;
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  bool finalizing_ = false;
+};
+
+void Reactor::Enqueue(Poller* p) {
+  if (slot_ == nullptr) return;
+  if (queue_.empty()) uv_check_start(&slot_->handle, OnCheck);
+  queue_.push_back(p);
+}
+
+void Reactor::OnCheck(uv_check_t* handle) {
+  Reactor* self = reinterpret_cast<CheckSlot*>(handle)->owner;
+  uv_check_stop(handle);
+  if (self == nullptr || self->context_ == nullptr || self->queue_.empty()) return;
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  // Pollers that epoll reports while JavaScript runs below are reported next turn.
+  self->work_.swap(self->queue_);
+  if (self->work_.size() > self->capacity_ && !self->Grow(env, self->work_.size() * 2)) {
+    env.GetAndClearPendingException();  // out of memory: report what fits, the rest next turn
+    for (size_t i = self->capacity_; i < self->work_.size(); i++) self->queue_.push_back(self->work_[i]);
+    self->work_.resize(self->capacity_);
+    uv_check_start(handle, OnCheck);
+  }
+  size_t n = 0;
+  for (Poller* p : self->work_)
+    if (p->Fill(self->data_ + kEntry * n)) n++;
+  self->work_.clear();
+  if (n == 0) return;
+  // The raw call, not node-addon-api's MakeCallback: while the environment is being torn down, a late
+  // event must fail quietly, not throw where no JavaScript can run.
+  napi_value argv[2] = {self->batch_.Value(), Napi::Number::New(env, static_cast<double>(n))};
+  napi_value result;
+  napi_make_callback(env, *self->context_, self->Value(), self->flush_.Value(), 2, argv, &result);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    // A throwing callback is an uncaught exception, as for any Node callback.
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+}  // namespace
+
+void RegisterWatcher(Napi::Env env, Napi::Object exports) {
+  exports.Set("Reactor", Reactor::Define(env));
+  exports.Set("Poller", Poller::Define(env));
+  Napi::Object uv = Napi::Object::New(env);
+  uv.Set("UV_READABLE", Napi::Number::New(env, UV_READABLE));
+  uv.Set("UV_WRITABLE", Napi::Number::New(env, UV_WRITABLE));
+  uv.Set("UV_DISCONNECT", Napi::Number::New(env, UV_DISCONNECT));
+  uv.Set("UV_PRIORITIZED", Napi::Number::New(env, UV_PRIORITIZED));
+  uv.Set("READ_DONE", Napi::Number::New(env, kReadDone));
+  uv.Set("ARM_READ", Napi::Number::New(env, kArmRead));
+  uv.Set("ARM_RECV", Napi::Number::New(env, kArmRecv));
+  exports.Set("uv", uv);
+}
+
+}  // namespace bs

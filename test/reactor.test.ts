@@ -1,0 +1,131 @@
+// The async API's watchers (native/watcher.cc, src/reactor.ts): the native side makes a waiting read
+// itself when epoll reports readability and reports every ready descriptor once per loop turn. These
+// tests check what a caller could see of that: bytes land in the right buffer and order, nothing is
+// consumed for a read that was withdrawn, and a buffer taken away while a read waits is never written.
+import { describe, expect, it } from 'vitest';
+import {
+  AF_UNIX, MSG_PEEK, SOCK_STREAM, SOL_SOCKET, SO_LINGER, close, read as readSync, setsockopt, socketpair,
+  write as writeSync,
+} from '../src/index';
+import * as p from '../src/promises';
+import { tcpPair, trackHandles } from './helpers';
+
+const track = trackHandles();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pair = () => socketpair(AF_UNIX, SOCK_STREAM, 0).map(track);
+
+describe('reactor: reads made by the watcher', () => {
+  it('fills queued reads in their order, each with its own bytes', async () => {
+    const [a, b] = pair();
+    const bufs = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    const reads = bufs.map((buf) => p.read(a, buf));
+    await sleep(10); // all three wait (the first one armed in the watcher)
+    writeSync(b, 'aabbcc');
+    expect(await Promise.all(reads)).toEqual([2, 2, 2]);
+    expect(bufs.map(String)).toEqual(['aa', 'bb', 'cc']);
+  });
+
+  it('reads into the window asked for, nothing outside it', async () => {
+    const [a, b] = pair();
+    const buf = Buffer.alloc(10, '.');
+    const reading = p.read(a, buf, 4, 3);
+    await sleep(10);
+    writeSync(b, 'abcdefgh');
+    expect(await reading).toBe(4);
+    expect(buf.toString()).toBe('...abcd...');
+    const rest = Buffer.alloc(8);
+    expect(readSync(a, rest)).toBe(4);
+    expect(rest.toString('utf8', 0, 4)).toBe('efgh');
+  });
+
+  it('reports 300 descriptors made readable at once, each read with its own data', async () => {
+    const pairs = Array.from({ length: 300 }, pair);
+    const bufs = pairs.map(() => Buffer.alloc(8));
+    const reads = pairs.map(([a], i) => p.read(a, bufs[i]));
+    await sleep(10);
+    pairs.forEach(([, b], i) => writeSync(b, `n${i}`));
+    const counts = await Promise.all(reads);
+    expect(counts).toEqual(pairs.map((_, i) => `n${i}`.length));
+    expect(bufs.map((buf, i) => buf.toString('utf8', 0, counts[i]))).toEqual(pairs.map((_, i) => `n${i}`));
+  });
+
+  it('consumes nothing for an aborted read: the data stays for the next reader', async () => {
+    const [a, b] = pair();
+    const ac = new AbortController();
+    const first = Buffer.alloc(8);
+    const aborted = p.read(a, first, undefined, undefined, { signal: ac.signal });
+    await sleep(10);
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    writeSync(b, 'kept');
+    await sleep(20); // a turn of the loop with readability and no reader
+    expect(first.toString('utf8', 0, 4)).toBe('\0\0\0\0');
+    const buf = Buffer.alloc(8);
+    expect(await p.read(a, buf)).toBe(4);
+    expect(buf.toString('utf8', 0, 4)).toBe('kept');
+  });
+
+  it('never writes into a buffer detached while its read waits: the read fails, the data stays', async () => {
+    const [a, b] = pair();
+    const ab = new ArrayBuffer(16);
+    const reading = p.read(a, new Uint8Array(ab));
+    await sleep(10);
+    structuredClone(ab, { transfer: [ab] }); // detaches: the old memory is gone
+    expect(ab.byteLength).toBe(0);
+    writeSync(b, 'still here');
+    await expect(reading).rejects.toThrow(RangeError);
+    const buf = Buffer.alloc(16);
+    expect(readSync(a, buf)).toBe(10);
+    expect(buf.toString('utf8', 0, 10)).toBe('still here');
+  });
+
+  it('makes recv(2) for recv with no flags, and leaves MSG_PEEK to JavaScript', async () => {
+    const [a, b] = pair();
+    const peekBuf = Buffer.alloc(8);
+    const peeking = p.recv(a, peekBuf, 8, MSG_PEEK);
+    await sleep(10);
+    writeSync(b, 'peek');
+    expect(await peeking).toBe(4);
+    const buf = Buffer.alloc(8);
+    const receiving = p.recv(a, buf);
+    expect(await receiving).toBe(4); // the peeked bytes were still there
+    expect([peekBuf.toString('utf8', 0, 4), buf.toString('utf8', 0, 4)]).toEqual(['peek', 'peek']);
+    const next = p.recv(a, buf);
+    await sleep(10);
+    writeSync(b, 'next');
+    expect(await next).toBe(4);
+    expect(buf.toString('utf8', 0, 4)).toBe('next');
+  });
+
+  it('reports end of file as 0 and a reset as ECONNRESET', async () => {
+    const [a, b] = pair();
+    const eof = p.read(a, Buffer.alloc(4));
+    await sleep(10);
+    close(b);
+    expect(await eof).toBe(0);
+    const { cli, conn } = tcpPair();
+    [cli, conn].forEach(track);
+    const reset = p.read(cli, Buffer.alloc(4));
+    await sleep(10);
+    setsockopt(conn, SOL_SOCKET, SO_LINGER, { l_onoff: 1, l_linger: 0 });
+    close(conn);
+    await expect(reset).rejects.toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+  });
+
+  it('fails a read whose socket is closed while it waits, and reports nothing for it later', async () => {
+    const [a, b] = pair();
+    const reading = p.read(a, Buffer.alloc(4));
+    await sleep(10);
+    writeSync(b, 'late');
+    close(a); // before the loop turn that would report it
+    await expect(reading).rejects.toMatchObject({ code: 'ERR_SOCKET_CLOSED' });
+    // The number is free again: a new socket may take it, and must see only its own data.
+    const [c, d] = pair();
+    const buf = Buffer.alloc(8);
+    const fresh = p.read(c, buf);
+    await sleep(10);
+    writeSync(d, 'mine');
+    expect(await fresh).toBe(4);
+    expect(buf.toString('utf8', 0, 4)).toBe('mine');
+  });
+});

@@ -312,27 +312,38 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (info[2].IsUndefined()) {
       Disarm();
     } else {
-      uint8_t* data = nullptr;
-      size_t len = 0;
-      if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      napi_typedarray_type type;
+      size_t total = 0;
+      void* ptr = nullptr;
+      int64_t off, len;
+      if (napi_get_typedarray_info(env, info[2], &type, &total, &ptr, nullptr, nullptr) != napi_ok ||
+          type != napi_uint8_array) {
         Fail(env, "berkeley-sockets: expected a Uint8Array");
         return {};
       }
-      if (!ArgWindow(info, 2, &data, &len) || !ArgInt(info, 5, &kind) || !ArgInt(info, 6, &releaseAfter))
+      if (napi_get_value_int64(env, info[3], &off) != napi_ok || napi_get_value_int64(env, info[4], &len) != napi_ok ||
+          !ArgInt(info, 5, &kind) || !ArgInt(info, 6, &releaseAfter)) {
+        Fail(env, "berkeley-sockets: expected an integer argument");
         return {};
-      bool same = false;
-      if (armBuf_ != nullptr) {
-        napi_value prev;
-        if (napi_get_reference_value(env, armBuf_, &prev) == napi_ok && prev != nullptr)
-          napi_strict_equals(env, prev, info[2], &same);
       }
-      if (!same) {
-        Disarm();
+      if (off < 0 || len < 0 || static_cast<uint64_t>(off) > total || static_cast<uint64_t>(len) > total - off) {
+        Napi::RangeError::New(env, "berkeley-sockets: offset/length outside the buffer").ThrowAsJavaScriptException();
+        return {};
+      }
+      // The reference outlives the read as a weak one, so that a caller reading into the same buffer
+      // again (the usual loop) costs no new reference, and an idle socket keeps no buffer alive.
+      napi_value prev = nullptr;
+      if (armBuf_ != nullptr) napi_get_reference_value(env, armBuf_, &prev);
+      bool same = false;
+      if (prev != nullptr) napi_strict_equals(env, prev, info[2], &same);
+      if (same) {
+        if (!armed_) napi_reference_ref(env, armBuf_, nullptr);
+      } else {
+        Release();
         if (napi_create_reference(env, info[2], 1, &armBuf_) != napi_ok) return {};
       }
-      int64_t off = info[3].As<Napi::Number>().Int64Value();  // ArgWindow checked both
       armOff_ = static_cast<size_t>(off);
-      armLen_ = len;
+      armLen_ = static_cast<size_t>(len);
       armKind_ = kind == kArmRecv ? kArmRecv : kArmRead;
       releaseAfter_ = releaseAfter != 0;
       armed_ = true;
@@ -358,8 +369,14 @@ class Poller : public Napi::ObjectWrap<Poller> {
     return info.Env().Undefined();
   }
 
+  // No read armed; the buffer's reference turns weak (armed_ is true exactly while it is strong).
   void Disarm() {
+    if (armed_ && armBuf_ != nullptr && !finalizing_) napi_reference_unref(Env(), armBuf_, nullptr);
     armed_ = false;
+  }
+
+  void Release() {
+    Disarm();
     if (armBuf_ != nullptr && !finalizing_) napi_delete_reference(Env(), armBuf_);
     armBuf_ = nullptr;
   }
@@ -381,7 +398,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
       slot_ = nullptr;
     }
     watching_ = 0;
-    Disarm();
+    Release();
     reactor_ = nullptr;
     if (!finalizing_) {
       reactorRef_.Reset();

@@ -18,7 +18,7 @@ import type { AddressOf } from './family';
 import { type Fd, SocketHandle, fdOf } from './handle';
 import { type Data, type Received, bytesOf, target, windowStart } from './io';
 import {
-  type AsyncOptions, type Waiter, abortError, callableNow, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf,
+  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf,
   wouldBlock,
 } from './reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
@@ -86,8 +86,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
     const b = target(buf);
     const off = windowStart(b, offset);
     const len = checkCount(count, b.length - off, 'count');
-    return operate(n, 'read', false, checkOptions(options), () => settle(native.read(n, b, off, len), 'read'), false, true,
-      b, off, len, ARM_READ);
+    return operate<number>(n, 'read', false, checkOptions(options), new ReadWindow(n, b, off, len, ARM_READ, false), false, true);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -100,8 +99,8 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
-    return operate(n, 'recv', false, checkOptions(options), () => settle(native.recv(n, b, 0, len, flags), 'recv'),
-      false, flags === 0, flags === 0 ? b : undefined, 0, len, ARM_RECV);
+    const call = flags === 0 ? new ReadWindow(n, b, 0, len, ARM_RECV, false) : () => settle(native.recv(n, b, 0, len, flags), 'recv');
+    return operate<number>(n, 'recv', false, checkOptions(options), call, false, flags === 0);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -211,7 +210,11 @@ async function writeRest(fd: Fd, b: Uint8Array, done: number, options?: AsyncOpt
   return done;
 }
 
-/** Reads exactly `count` bytes (default: all of `buf`); resolves with fewer only at end of file. */
+/**
+ * Reads exactly `count` bytes (default: all of `buf`) with as many read(2)s as it takes; resolves with
+ * fewer only at end of file. It is one operation: `timeout` and `signal` apply to all of it, and an
+ * error or abort carries `bytesRead`, what had arrived in `buf` before it.
+ */
 export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
   let b: Uint8Array;
   let want: number;
@@ -222,27 +225,13 @@ export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: A
     return Promise.reject(e);
   }
   if (want === 0) return Promise.resolve(0);
-  // The usual case, one read bringing everything, costs one then() rather than an async function.
-  return read(fd, b, want, 0, options).then(
-    (n) => (n === want || n === 0 ? n : readRest(fd, b, want, n, options)),
-    (e: unknown) => {
-      throw Object.assign(e as Error, { bytesRead: 0 });
-    },
-  );
-}
-
-async function readRest(fd: Fd, b: Uint8Array, want: number, done: number, options?: AsyncOptions): Promise<number> {
-  while (done < want) {
-    let n: number;
-    try {
-      n = await read(fd, b, want - done, done, options);
-    } catch (e) {
-      throw Object.assign(e as Error, { bytesRead: done });
-    }
-    if (n === 0) break;
-    done += n;
+  try {
+    // One operation for all of it: each read (the watcher's, when armed) advances the window.
+    const n = fdOf(fd, 'read');
+    return operate<number>(n, 'read', false, checkOptions(options), new ReadWindow(n, b, 0, want, ARM_READ, true), false, true);
+  } catch (e) {
+    return Promise.reject(Object.assign(e as Error, { bytesRead: 0 }));
   }
-  return done;
 }
 
 /**

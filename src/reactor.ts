@@ -8,7 +8,7 @@ import { EAGAIN, EWOULDBLOCK } from './constants';
 import { errnoException, invalidArgType, outOfRange } from './errors';
 import { setCloseHook } from './handle';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE } = native.uv;
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV } = native.uv;
 
 /** True for the "try again later" results of a non-blocking call. */
 export function wouldBlock(rc: number): boolean {
@@ -87,7 +87,7 @@ class Watch {
     const keepReadable = !dropReadable && (this.events & UV_READABLE) !== 0;
     const want = (readers > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
     const head = readers > 0 ? this.readers[0] : undefined;
-    const arm = head instanceof Pending && head.buf !== undefined ? (head as Pending<number>) : null;
+    const arm = head instanceof Pending && head.win !== undefined ? (head as Pending<number>) : null;
     if (hold === this.holding && want === this.events && arm === this.armed) return;
     this.sync(want, hold, arm);
   }
@@ -97,7 +97,7 @@ class Watch {
     const releaseAfter = arm !== null && hold && this.readers.length === 1 && this.writers.length === 0;
     const rc = arm === null
       ? this.poller.set(want, hold ? 1 : 0)
-      : this.poller.set(want, hold ? 1 : 0, arm.buf, arm.offset, arm.length, arm.kind, releaseAfter ? 1 : 0);
+      : this.poller.set(want, hold ? 1 : 0, arm.win!.buf, arm.win!.offset, arm.win!.length, arm.win!.kind, releaseAfter ? 1 : 0);
     this.holding = hold;
     this.armed = arm;
     this.releaseAfter = releaseAfter;
@@ -115,11 +115,14 @@ class Watch {
       const done = this.armed!;
       this.armed = null;
       if (this.releaseAfter) this.holding = false;
-      const i = this.readers.indexOf(done);
-      if (i >= 0) this.readers.splice(i, 1);
-      done.complete(result);
-      // That read consumed the readability; the readers behind it (if any) still try theirs.
-      if (this.readers.length === 0) events &= ~(UV_READABLE | UV_DISCONNECT | READ_DONE);
+      const settled = done.complete(result);
+      if (settled) {
+        if (this.readers[0] === done) this.readers.shift();
+        else if (this.readers.includes(done)) this.readers.splice(this.readers.indexOf(done), 1);
+      }
+      // That read took what was there: a readExactly still short waits for the next readability
+      // (update() arms its new window); the readers behind a settled one still try theirs.
+      if (!settled || this.readers.length === 0) events &= ~(UV_READABLE | UV_DISCONNECT | READ_DONE);
     }
     if (status < 0) {
       // libuv reports POLLERR this way and stops the watcher: let every waiter make its call, which
@@ -262,8 +265,8 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
  * MSG_OOB or MSG_ERRQUEUE), which may wait for it without trying first (see Watch.readBlocked).
  */
 export function operate<T>(
-  fd: number, syscall: string, write: boolean, options: AsyncOptions, call: () => T | undefined, waitFirst = false,
-  readiness = false, buf?: Uint8Array, offset = 0, length = 0, kind = 0,
+  fd: number, syscall: string, write: boolean, options: AsyncOptions, call: (() => T | undefined) | ReadWindow,
+  waitFirst = false, readiness = false,
 ): Promise<T> {
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -271,14 +274,14 @@ export function operate<T>(
   const queue = write ? watch.writers : watch.readers;
   if (queue.length === 0 && !waitFirst && !(readiness && watch.readBlocked && (++watch.readDeferred & 7) !== 0)) {
     try {
-      const v = call();
+      const v = typeof call === 'function' ? call() : (call.call() as T | undefined);
       if (readiness) watch.readBlocked = v === undefined;
       if (v !== undefined) return Promise.resolve(v);
     } catch (e) {
       return Promise.reject(e);
     }
   }
-  const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal, buf, offset, length, kind);
+  const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal);
   const promise = new Promise<T>((resolve, reject) => {
     waiter.resolve = resolve;
     waiter.reject = reject;
@@ -296,38 +299,91 @@ export function operate<T>(
   return promise;
 }
 
+/**
+ * A read(2) — or recv(2) with no flags — into the window buf[offset, offset + length): the call a waiting
+ * read makes, and the window the native watcher fills itself when it is armed (Watch.armed). With
+ * `exact`, reads go on until the window is full or end of file (readExactly as one operation), the
+ * window advancing by each read; the result is then the byte count of all of them.
+ */
+export class ReadWindow {
+  /** Bytes read so far (exact). */
+  got = 0;
+
+  constructor(
+    readonly fd: number,
+    readonly buf: Uint8Array,
+    public offset: number,
+    public length: number,
+    readonly kind: number,
+    readonly exact: boolean,
+  ) {}
+
+  /** Counts a read's bytes: the result once settled, undefined while an exact read wants more. */
+  take(rc: number): number | undefined {
+    if (!this.exact) return rc;
+    if (rc === 0) return this.got; // end of file
+    this.got += rc;
+    this.offset += rc;
+    this.length -= rc;
+    return this.length === 0 ? this.got : undefined;
+  }
+
+  /** The non-blocking call: the result, undefined while it would block, or a thrown SystemError. */
+  call(): number | undefined {
+    for (;;) {
+      const rc = this.kind === ARM_RECV
+        ? native.recv(this.fd, this.buf, this.offset, this.length, 0)
+        : native.read(this.fd, this.buf, this.offset, this.length);
+      if (rc < 0) {
+        if (wouldBlock(rc)) return undefined;
+        throw this.error(rc);
+      }
+      const v = this.take(rc);
+      if (v !== undefined) return v;
+    }
+  }
+
+  error(rc: number): Error {
+    return this.progress(errnoException(rc, this.kind === ARM_RECV ? 'recv' : 'read'));
+  }
+
+  /** An exact read's error tells how much of the window was filled before it (`bytesRead`). */
+  progress(err: Error): Error {
+    return this.exact ? Object.assign(err, { bytesRead: this.got }) : err;
+  }
+}
+
 /** A queued operate() call: one object rather than a closure per method, as thousands may wait. */
 class Pending<T> implements Waiter {
   resolve!: (value: T) => void;
   reject!: (reason: unknown) => void;
   timer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** A read the native watcher may make itself (Watch.armed). */
+  readonly win: ReadWindow | undefined;
+  private readonly call: (() => T | undefined) | undefined;
 
   constructor(
     readonly syscall: string,
-    private readonly call: () => T | undefined,
+    call: (() => T | undefined) | ReadWindow,
     private readonly watch: Watch,
     private readonly queue: Waiter[],
     private readonly readiness: boolean,
     private readonly signal: AbortSignal | undefined,
-    /** A plain read(2)/recv(2) into this window may be made by the native watcher (Watch.armed). */
-    readonly buf: Uint8Array | undefined,
-    readonly offset: number,
-    readonly length: number,
-    readonly kind: number,
-  ) {}
-
-  /** Settles with the result of the read the native watcher made: bytes, or -errno. */
-  complete(rc: number): void {
-    this.done();
-    if (rc >= 0) this.resolve(rc as T);
-    else this.reject(errnoException(rc, this.syscall));
+  ) {
+    if (typeof call === 'function') {
+      this.call = call;
+      this.win = undefined;
+    } else {
+      this.call = undefined;
+      this.win = call;
+    }
   }
 
   attempt(): boolean {
     let v: T | undefined;
     try {
-      v = this.call();
+      v = this.call !== undefined ? this.call() : (this.win!.call() as T | undefined);
     } catch (e) {
       this.done();
       this.reject(e);
@@ -342,9 +398,26 @@ class Pending<T> implements Waiter {
     return true;
   }
 
+  /**
+   * The native watcher made this read (bytes, or -errno): true once settled; false while an exact
+   * read wants more, and waits again with its window advanced.
+   */
+  complete(rc: number): boolean {
+    const win = this.win!;
+    if (rc < 0) {
+      this.fail(win.error(rc));
+      return true;
+    }
+    const v = win.take(rc);
+    if (v === undefined) return false;
+    this.done();
+    this.resolve(v as T);
+    return true;
+  }
+
   fail(err: Error): void {
     this.done();
-    this.reject(err);
+    this.reject(this.win !== undefined ? this.win.progress(err) : err);
   }
 
   /** Leaves the queue without touching the socket: the call was never made, so it stays usable. */

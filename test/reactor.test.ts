@@ -97,6 +97,35 @@ describe('reactor: reads made by the watcher', () => {
     expect(buf.toString('utf8', 0, 4)).toBe('next');
   });
 
+  it('fills a readExactly from several arrivals, in place', async () => {
+    const [a, b] = pair();
+    const buf = Buffer.alloc(6);
+    const reading = p.readExactly(a, buf);
+    for (const part of ['ab', 'cd', 'ef']) {
+      await sleep(10); // each part arrives on its own turn: the window advances between them
+      writeSync(b, part);
+    }
+    expect(await reading).toBe(6);
+    expect(buf.toString()).toBe('abcdef');
+  });
+
+  it('ends a readExactly early at end of file, and times out all of it at once with bytesRead', async () => {
+    const [a, b] = pair();
+    const buf = Buffer.alloc(8);
+    const short = p.readExactly(a, buf);
+    await sleep(10);
+    writeSync(b, 'abc');
+    await sleep(10);
+    close(b);
+    expect(await short).toBe(3);
+    const [c, d] = pair();
+    const slow = p.readExactly(c, buf, 8, { timeout: 150 });
+    await sleep(10);
+    writeSync(d, 'xy');
+    await expect(slow).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', bytesRead: 2 });
+    expect(buf.toString('utf8', 0, 2)).toBe('xy');
+  });
+
   it('reports end of file as 0 and a reset as ECONNRESET', async () => {
     const [a, b] = pair();
     const eof = p.read(a, Buffer.alloc(4));

@@ -86,6 +86,8 @@ export interface Native {
    */
   recvmsg(fd: number, iov: Uint8Array[], control: Uint8Array, addrOut: Uint8Array, flags: number, info: Int32Array): number;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  /** getsockopt(2) of an int option: its value, or -errno - 2^32 (below every int). */
+  getsockoptInt(fd: number, level: number, name: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
   getaddrinfo(
     node: string | null, service: string | null, family: number, socktype: number, protocol: number, flags: number,

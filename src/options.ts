@@ -9,7 +9,7 @@ import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './e
 import type { SockOpt } from './family';
 import { type Fd, fdOf } from './handle';
 import { OPTION_TABLE } from './option-table';
-import { checkInt, checkInt32 } from './validate';
+import { INT32_MIN, checkInt, checkInt32 } from './validate';
 
 const LITTLE = endianness() === 'LE';
 
@@ -123,9 +123,6 @@ for (const [level, name, kind] of OPTION_TABLE) {
 export function optionKind(level: number, optname: number): OptionKind | undefined {
   return kinds.get(level)?.get(optname);
 }
-
-const intOut = new Uint8Array(new ArrayBuffer(4));
-const intView = new DataView(intOut.buffer);
 
 type Layout = { size: number; fields: Record<string, [offset: number, size: number]> };
 const layouts = native.optionLayouts as Record<string, Layout | undefined>;
@@ -317,12 +314,12 @@ export function getsockopt(fd: Fd, level: number, optname: number, optlen?: numb
   checkInt32(optname, 'optname');
   const kind = optlen === undefined ? (optionKind(level, optname) ?? 'int') : undefined;
   if (kind === 'int') {
-    // The common case, decoded in place from one reused off-heap buffer: no allocation per call (a
-    // fresh small Buffer lives on V8's heap and N-API must move it off-heap, ~1 µs; bench/README.md).
-    const rc = native.getsockopt(n, level, optname, intOut);
-    if (rc < 0) throw errnoException(rc, 'getsockopt');
-    // Some options are a single byte or short on Linux (IP_MULTICAST_LOOP may be read as a char).
-    return rc >= 4 ? intView.getInt32(0, LITTLE) : rc === 1 ? intOut[0] : rc === 2 ? intView.getInt16(0, LITTLE) : 0;
+    // The common case returns the value itself: no buffer to allocate or look up (a fresh small Buffer
+    // lives on V8's heap and N-API must move it off-heap, ~1 µs; bench/README.md). An error comes back
+    // below every int: -errno - 2^32.
+    const v = native.getsockoptInt(n, level, optname);
+    if (v < INT32_MIN) throw errnoException(v + 2 ** 32, 'getsockopt');
+    return v;
   }
   const out = Buffer.alloc(kind === undefined ? checkInt(optlen, 'optlen', 0, 65536) : capacity(kind));
   const rc = native.getsockopt(n, level, optname, out);

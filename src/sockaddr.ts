@@ -198,10 +198,48 @@ function putFamily(b: Uint8Array, family: number, length: number): void {
   else view(b).setUint16(L.sa_family_offset, family, LITTLE);
 }
 
+// The layout offsets the decoder reads on every received address, read once from native.layout.
+const SA_FAMILY_OFFSET = L.sa_family_offset;
+const SA_FAMILY_SIZE = L.sa_family_size;
+const SIN_ADDR = L.sin_addr;
+const SIN_PORT = L.sin_port;
+const SIN6_ADDR = L.sin6_addr;
+const SIN6_PORT = L.sin6_port;
+
 function familyOf(b: Uint8Array, offset: number, length: number): number {
-  if (length < L.sa_family_offset + L.sa_family_size) return AF_UNSPEC_VALUE;
-  if (L.sa_family_size === 1) return b[offset + L.sa_family_offset];
-  return new DataView(b.buffer, b.byteOffset + offset, length).getUint16(L.sa_family_offset, LITTLE);
+  if (length < SA_FAMILY_OFFSET + SA_FAMILY_SIZE) return AF_UNSPEC_VALUE;
+  const i = offset + SA_FAMILY_OFFSET;
+  if (SA_FAMILY_SIZE === 1) return b[i];
+  return LITTLE ? b[i] | (b[i + 1] << 8) : (b[i] << 8) | b[i + 1];
+}
+
+// The text of the last address decoded, per family: a server answering one peer decodes the same
+// address for every datagram (recvfrom, accept), and formatting it costs more than the system call
+// around it here (bench/README.md). The same string back also makes sendto's encoding cache a
+// pointer comparison.
+let lastV4 = -1;
+let lastV4Text = '';
+const lastV6 = new Uint8Array(16);
+let lastV6Text: string | undefined;
+
+function ipv4Text(b: Uint8Array, a: number): string {
+  const key = ((b[a] << 24) | (b[a + 1] << 16) | (b[a + 2] << 8) | b[a + 3]) >>> 0;
+  if (key !== lastV4) {
+    lastV4Text = `${b[a]}.${b[a + 1]}.${b[a + 2]}.${b[a + 3]}`;
+    lastV4 = key;
+  }
+  return lastV4Text;
+}
+
+function ipv6Text(b: Uint8Array, a: number): string {
+  let same = lastV6Text !== undefined;
+  for (let i = 0; same && i < 16; i++) same = b[a + i] === lastV6[i];
+  if (same) return lastV6Text!;
+  const text = native.inet_ntop(AF_INET6, b.subarray(a, a + 16));
+  if (typeof text !== 'string') return '';
+  lastV6.set(b.subarray(a, a + 16));
+  lastV6Text = text;
+  return text;
 }
 
 const AF_UNSPEC_VALUE = native.constants.AF_UNSPEC;
@@ -361,21 +399,16 @@ export function encodeSockaddr(addr: SockaddrInput): Buffer {
 /** Decodes `length` sockaddr bytes at `offset` of `b` (as the kernel filled them in). */
 export function decodeSockaddrAt(b: Uint8Array, offset: number, length: number): SocketAddress {
   const family = familyOf(b, offset, length);
-  const v = new DataView(b.buffer, b.byteOffset + offset, length);
   if (family === AF_INET && length >= L.sockaddr_in) {
-    const a = offset + L.sin_addr;
-    return {
-      family,
-      address: `${b[a]}.${b[a + 1]}.${b[a + 2]}.${b[a + 3]}`,
-      port: v.getUint16(L.sin_port, false),
-    };
+    const p = offset + SIN_PORT; // network byte order
+    return { family, address: ipv4Text(b, offset + SIN_ADDR), port: (b[p] << 8) | b[p + 1] };
   }
   if (family === AF_INET6 && length >= L.sockaddr_in6) {
-    const text = native.inet_ntop(AF_INET6, b.subarray(offset + L.sin6_addr, offset + L.sin6_addr + 16));
+    const v = new DataView(b.buffer, b.byteOffset + offset, length);
     return {
       family,
-      address: typeof text === 'string' ? text : '',
-      port: v.getUint16(L.sin6_port, false),
+      address: ipv6Text(b, offset + SIN6_ADDR),
+      port: v.getUint16(SIN6_PORT, false),
       flowinfo: v.getUint32(L.sin6_flowinfo, false),
       scope_id: v.getUint32(L.sin6_scope_id, LITTLE),
     };

@@ -8,7 +8,8 @@ import { native } from '../src/binding';
 import {
   AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, INADDR_LOOPBACK, SOCK_DGRAM, SOCK_STREAM, type SocketHandle, SystemError,
   accept, bind, close, connect, decodeSockaddr, encodeSockaddr, getpeername, getsockname, htonl, htons, if_nametoindex,
-  in6_addr, in_addr, inet_pton, listen, ntohs, sockaddr_in, sockaddr_in6, sockaddr_un, socket, socketpair, toStruct,
+  in6_addr, in_addr, inet_pton, listen, ntohs, recvfrom, sendto, sockaddr_in, sockaddr_in6, sockaddr_un, socket, socketpair,
+  toStruct,
 } from '../src/index';
 import { addrOut } from '../src/sockaddr';
 import { fdCount, thrown, noLeakedFds, trackHandles } from './helpers';
@@ -226,6 +227,28 @@ describe('sockaddr_in', () => {
     first.fill(0xff);
     expect(encodeSockaddr(a).equals(copy)).toBe(true);
     expect(decodeSockaddr(encodeSockaddr(a))).toEqual(a);
+  });
+
+  it('tells senders apart datagram by datagram: alternating peers each get their own address back', () => {
+    // recvfrom keeps the text of the last address it formatted; it must never hand it to another peer.
+    const rx = track(socket(AF_INET, SOCK_DGRAM, 0));
+    bind(rx, { family: AF_INET, address: '127.0.0.1', port: 0 });
+    const to = getsockname(rx);
+    const peers = ['127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.3', '127.0.0.3', '127.0.0.2'].map((address) => {
+      const s = track(socket(AF_INET, SOCK_DGRAM, 0));
+      bind(s, { family: AF_INET, address, port: 0 });
+      return { s, addr: getsockname(s) };
+    });
+    const buf = Buffer.alloc(8);
+    for (const { s, addr } of peers) {
+      sendto(s, 'x', to);
+      expect(recvfrom(rx, buf).address).toEqual(addr);
+    }
+    expect(decodeSockaddr(encodeSockaddr({ family: AF_INET, address: '10.0.0.1', port: 1 })).address).toBe('10.0.0.1');
+    expect(decodeSockaddr(encodeSockaddr({ family: AF_INET, address: '10.0.0.2', port: 1 })).address).toBe('10.0.0.2');
+    for (const address of ['::1', 'fe80::1', '::1', '2001:db8::2', '2001:db8::3']) {
+      expect(decodeSockaddr(encodeSockaddr({ family: AF_INET6, address, port: 7 })).address).toBe(address);
+    }
   });
 
   it('encodes a missing address as INADDR_ANY', () => {

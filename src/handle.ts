@@ -21,8 +21,38 @@ export function beforeClose(fd: number): void {
   if (closeHook !== undefined) closeHook(fd);
 }
 
-/** Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd). */
-const owned = new Set<number>();
+/**
+ * Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd): a byte
+ * per number, as descriptors are small and dense (a Set costs a hash insert and delete per socket);
+ * numbers beyond OWNED_DENSE (dup2 to a high number) go to a Set.
+ */
+const OWNED_DENSE = 1 << 20;
+let ownedBytes = new Uint8Array(1024);
+const ownedHigh = new Set<number>();
+
+function own(fd: number): void {
+  if (fd >= OWNED_DENSE) {
+    ownedHigh.add(fd);
+    return;
+  }
+  if (fd >= ownedBytes.length) {
+    let size = ownedBytes.length * 2;
+    while (size <= fd) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(ownedBytes);
+    ownedBytes = grown;
+  }
+  ownedBytes[fd] = 1;
+}
+
+function disown(fd: number): void {
+  if (fd < ownedBytes.length) ownedBytes[fd] = 0;
+  else if (fd >= OWNED_DENSE) ownedHigh.delete(fd);
+}
+
+function isOwned(fd: number): boolean {
+  return fd < ownedBytes.length ? ownedBytes[fd] === 1 : ownedHigh.has(fd);
+}
 
 /**
  * A handle collected while still open leaks its descriptor, as a dropped int does in C. It is not
@@ -31,7 +61,7 @@ const owned = new Set<number>();
  * socket gives), and the number is no longer owned, so fromFd() can adopt it again.
  */
 const unclosed = new FinalizationRegistry<number>((fd) => {
-  owned.delete(fd);
+  disown(fd);
   process.emitWarning(
     `descriptor ${fd} was never closed: its SocketHandle was garbage-collected, and the socket stays open ` +
       'until the process exits. Call close(), or declare the handle with `using`.',
@@ -47,6 +77,30 @@ const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodej
  */
 export class SocketHandle<F extends number = number> {
   #fd: number;
+  #registered = false;
+
+  /**
+   * Handles not registered with `unclosed` yet. Registering costs ~1 µs per handle here (a WeakCell,
+   * and the object's identity hash for the unregister token), which a handle closed soon after it was
+   * made (a connection served and closed, a probe socket) need never pay: registration waits until
+   * the current job's microtasks, or until 1,024 handles are waiting (a synchronous loop). Until then
+   * `#fresh` holds them, so none can be collected unregistered.
+   */
+  static #fresh: SocketHandle[] = [];
+  static #queued = false;
+
+  static #registerFresh(): void {
+    SocketHandle.#queued = false;
+    const fresh = SocketHandle.#fresh;
+    for (let i = 0; i < fresh.length; i++) {
+      const h = fresh[i];
+      if (h.#fd >= 0 && !h.#registered) {
+        h.#registered = true;
+        unclosed.register(h, h.#fd, h);
+      }
+    }
+    fresh.length = 0;
+  }
   /** Type-only: the domain the socket was created in, so addresses it returns are typed (family.ts). */
   declare private readonly _domain: F;
 
@@ -56,8 +110,21 @@ export class SocketHandle<F extends number = number> {
     if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number', fd);
     if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
     this.#fd = fd;
-    owned.add(fd);
-    unclosed.register(this, fd, this);
+    own(fd);
+    const fresh = SocketHandle.#fresh;
+    fresh.push(this);
+    if (fresh.length >= 1024) SocketHandle.#registerFresh();
+    else if (!SocketHandle.#queued) {
+      SocketHandle.#queued = true;
+      queueMicrotask(SocketHandle.#registerFresh);
+    }
+  }
+
+  /** Forgets the number: it is closed or given away. */
+  #forget(fd: number): void {
+    this.#fd = -1;
+    disown(fd);
+    if (this.#registered) unclosed.unregister(this);
   }
 
   /** The descriptor number, or -1 after `close()`/`release()`. */
@@ -77,9 +144,7 @@ export class SocketHandle<F extends number = number> {
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
-    this.#fd = -1;
-    owned.delete(fd);
-    unclosed.unregister(this);
+    this.#forget(fd);
     beforeClose(fd);
     const rc = native.close(fd);
     if (rc < 0) throw errnoException(rc, 'close');
@@ -92,9 +157,7 @@ export class SocketHandle<F extends number = number> {
   release(): number {
     const fd = this.#fd;
     if (fd < 0) throw errnoException(-EBADF, 'release');
-    this.#fd = -1;
-    owned.delete(fd);
-    unclosed.unregister(this);
+    this.#forget(fd);
     beforeClose(fd);
     return fd;
   }
@@ -142,7 +205,7 @@ export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
   // A handle already owns its number: adopting it again would make two owners, and two closes.
   if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number (a descriptor not owned by a SocketHandle)', fd);
   const n = fdOf(fd, 'fcntl');
-  if (owned.has(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
+  if (isOwned(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
   const rc = native.fcntl(n, native.constants.F_GETFD, 0);
   if (rc < 0) throw errnoException(rc, 'fcntl');
   return new SocketHandle<F>(n);

@@ -281,6 +281,22 @@ describe('fromFd()', () => {
     expect(err.message).toBe('fcntl EBADF');
   });
 
+  it('refuses a number a live handle owns, beyond the first 1,024 descriptors too, and adopts it once released', () => {
+    // Ownership is a byte per descriptor number, grown on demand: check past its first size.
+    const many = Array.from({ length: 1100 }, () => track(socket(AF_UNIX, SOCK_DGRAM, 0)));
+    try {
+      const last = many[many.length - 1];
+      expect(last.fd).toBeGreaterThanOrEqual(1024);
+      for (const h of [many[0], last]) {
+        expect(() => fromFd(h.fd)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      }
+      const adopted = track(fromFd(last.release()));
+      expect(() => fromFd(adopted.fd)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    } finally {
+      for (const h of many) h.close();
+    }
+  });
+
   it('rejects negative, fractional and non-number arguments before the kernel', () => {
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
       expect(() => fromFd(bad)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));

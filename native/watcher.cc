@@ -351,7 +351,10 @@ class Poller : public Napi::ObjectWrap<Poller> {
     int want = events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED);
     if (want != watching_) {
       int rc = want == 0 ? uv_poll_stop(&slot_->handle) : uv_poll_start(&slot_->handle, want, OnPoll);
-      if (rc != 0) return Napi::Number::New(env, rc);
+      if (rc != 0) {
+        Disarm();  // JavaScript fails every waiter: no read may be made for one of them
+        return Napi::Number::New(env, rc);
+      }
       watching_ = want;
     }
     if (watching_ != 0 && !pinned_) { Ref(); pinned_ = true; }

@@ -110,9 +110,9 @@ class Watch {
   }
 
   onPoll(status: number, events: number, result: number): void {
-    if (events & READ_DONE) {
+    const done = this.armed;
+    if (events & READ_DONE && done !== null) {
       // The native watcher made the armed read: settle that reader with its result.
-      const done = this.armed!;
       this.armed = null;
       if (this.releaseAfter) this.holding = false;
       const settled = done.complete(result);

@@ -11,8 +11,9 @@
 //     reports hundreds at a time).
 //   - A pending read may be "armed": JavaScript hands the Poller the window of the caller's buffer
 //     (held by a reference, and looked up again at the moment of the call, so a buffer detached in
-//     between is never written). When readability comes, the Reactor makes the read(2)/recv(2) itself
-//     and reports the byte count (or -errno): JavaScript does not cross back into C++ to make the call.
+//     between is never written). When readability comes, the Reactor makes the read(2), recv(2) or
+//     recvfrom(2) itself and reports the byte count (or -errno), and recvfrom's sender in the entry's
+//     address slot: JavaScript does not cross back into C++ to make the call.
 //   - Poller.set() brings the watcher in line with JavaScript's queues in one crossing: the events to
 //     watch, whether the handle keeps the loop alive, and the armed window.
 // No thread ever blocks: every call here is made on a descriptor epoll just reported ready, and one
@@ -22,6 +23,7 @@
 // While watching, a Poller pins its JS object. Async cleanup hooks close everything, and make the
 // environment wait for the closes, if the environment (a worker) goes away first; a Poller shut down
 // leaves its Reactor's queue at once.
+#include "addrout.h"
 #include "interrupt.h"
 #include "result.h"
 
@@ -47,8 +49,10 @@ namespace {
 constexpr int kReadDone = 1 << 16;
 // One reported entry: fd, serial, status, events, result (int32 each).
 constexpr size_t kEntry = 5;
+// Each entry's slot in the address area: an armed recvfrom's sender, [socklen][sockaddr] (addrout.h).
+constexpr size_t kAddrSlot = kAddrHeader + sizeof(sockaddr_storage);
 // Armed read kinds: the system call the caller asked for, so that strace shows what the program says.
-enum ArmKind { kArmRead = 0, kArmRecv = 1 };
+enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
 
 // A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
 // It is a descriptor of its own, which nothing else on the loop watches.
@@ -117,7 +121,8 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
     return DefineClass(env, "Reactor", std::initializer_list<Napi::ClassPropertyDescriptor<Reactor>>{});
   }
 
-  // new Reactor(flush(batch: Int32Array, count)): batch holds `count` entries of kEntry int32s.
+  // new Reactor(flush(batch: Int32Array, count, addrs: Uint8Array)): batch holds `count` entries of
+  // kEntry int32s; addrs, a kAddrSlot-byte slot per entry (the sender of an armed recvfrom).
   explicit Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsFunction()) { Fail(env, "berkeley-sockets: Reactor needs a callback"); return; }
@@ -150,8 +155,15 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, entries * kEntry * sizeof(int32_t));
     if (env.IsExceptionPending()) return false;
     Napi::Int32Array arr = Napi::Int32Array::New(env, entries * kEntry, ab, 0);
+    if (env.IsExceptionPending()) return false;
+    Napi::ArrayBuffer addrAb = Napi::ArrayBuffer::New(env, entries * kAddrSlot);
+    if (env.IsExceptionPending()) return false;
+    Napi::Uint8Array addrs = Napi::Uint8Array::New(env, entries * kAddrSlot, addrAb, 0);
+    if (env.IsExceptionPending()) return false;
     batch_ = Napi::Persistent(arr);
+    addrs_ = Napi::Persistent(addrs);
     data_ = static_cast<int32_t*>(ab.Data());
+    addrData_ = static_cast<uint8_t*>(addrAb.Data());
     capacity_ = entries;
     return true;
   }
@@ -167,8 +179,9 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
     }
     delete context_;
     context_ = nullptr;
-    if (!finalizing_) { flush_.Reset(); batch_.Reset(); }
+    if (!finalizing_) { flush_.Reset(); batch_.Reset(); addrs_.Reset(); }
     data_ = nullptr;
+    addrData_ = nullptr;
     capacity_ = 0;
   }
 
@@ -180,7 +193,9 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   std::vector<Poller*> work_;  // the turn being reported (kept to reuse its memory)
   Napi::FunctionReference flush_;
   Napi::Reference<Napi::Int32Array> batch_;
+  Napi::Reference<Napi::Uint8Array> addrs_;
   int32_t* data_ = nullptr;
+  uint8_t* addrData_ = nullptr;
   size_t capacity_ = 0;
   Napi::AsyncContext* context_ = nullptr;
   napi_async_cleanup_hook_handle hook_ = nullptr;
@@ -250,9 +265,10 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
   ~Poller() override { Shutdown(); }
 
-  // Writes this Poller's entry for the turn into `e`; false when there is nothing to report (the armed
-  // read found nothing: another reader was faster, and readability was all there was).
-  bool Fill(int32_t* e) {
+  // Writes this Poller's entry for the turn into `e` (and an armed recvfrom's sender into `addr`);
+  // false when there is nothing to report (the armed read found nothing: another reader was faster,
+  // and readability was all there was).
+  bool Fill(int32_t* e, uint8_t* addr) {
     queued_ = false;
     int status = status_, events = events_;
     status_ = 0;
@@ -275,10 +291,18 @@ class Poller : public Napi::ObjectWrap<Poller> {
       // JavaScript, whose own call then reports it.
       if (data != nullptr && armOff_ <= total && armLen_ <= total - armOff_) {
         ssize_t n;
+        sockaddr_storage ss;
+        socklen_t alen = 0;
         do {
-          n = armKind_ == kArmRecv ? ::recv(fd_, data + armOff_, armLen_, 0) : ::read(fd_, data + armOff_, armLen_);
+          if (armKind_ == kArmRecvfrom) {
+            alen = sizeof ss;
+            n = ::recvfrom(fd_, data + armOff_, armLen_, 0, reinterpret_cast<sockaddr*>(&ss), &alen);
+          } else {
+            n = armKind_ == kArmRecv ? ::recv(fd_, data + armOff_, armLen_, 0) : ::read(fd_, data + armOff_, armLen_);
+          }
         } while (n < 0 && errno == EINTR);
         int err = errno;
+        if (n >= 0 && armKind_ == kArmRecvfrom) StoreAddr(addr, ss, alen);
         if (n >= 0 || (err != EAGAIN && err != EWOULDBLOCK)) {
           events |= kReadDone;
           result = n >= 0 ? static_cast<int32_t>(n) : -err;
@@ -344,7 +368,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
       }
       armOff_ = static_cast<size_t>(off);
       armLen_ = static_cast<size_t>(len);
-      armKind_ = kind == kArmRecv ? kArmRecv : kArmRead;
+      armKind_ = kind == kArmRecv ? kArmRecv : kind == kArmRecvfrom ? kArmRecvfrom : kArmRead;
       releaseAfter_ = releaseAfter != 0;
       armed_ = true;
     }
@@ -471,14 +495,14 @@ void Reactor::OnCheck(uv_check_t* handle) {
   }
   size_t n = 0;
   for (Poller* p : self->work_)
-    if (p->Fill(self->data_ + kEntry * n)) n++;
+    if (p->Fill(self->data_ + kEntry * n, self->addrData_ + kAddrSlot * n)) n++;
   self->work_.clear();
   if (n == 0) return;
   // The raw call, not node-addon-api's MakeCallback: while the environment is being torn down, a late
   // event must fail quietly, not throw where no JavaScript can run.
-  napi_value argv[2] = {self->batch_.Value(), Napi::Number::New(env, static_cast<double>(n))};
+  napi_value argv[3] = {self->batch_.Value(), Napi::Number::New(env, static_cast<double>(n)), self->addrs_.Value()};
   napi_value result;
-  napi_make_callback(env, *self->context_, self->Value(), self->flush_.Value(), 2, argv, &result);
+  napi_make_callback(env, *self->context_, self->Value(), self->flush_.Value(), 3, argv, &result);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -502,6 +526,8 @@ void RegisterWatcher(Napi::Env env, Napi::Object exports) {
   uv.Set("READ_DONE", Napi::Number::New(env, kReadDone));
   uv.Set("ARM_READ", Napi::Number::New(env, kArmRead));
   uv.Set("ARM_RECV", Napi::Number::New(env, kArmRecv));
+  uv.Set("ARM_RECVFROM", Napi::Number::New(env, kArmRecvfrom));
+  uv.Set("ADDR_SLOT", Napi::Number::New(env, static_cast<double>(kAddrSlot)));
   exports.Set("uv", uv);
 }
 

@@ -109,14 +109,15 @@ export interface Native {
    * This environment's reporter of readiness (native/watcher.cc): once per loop turn, after the poll
    * phase, `flush` gets every watcher epoll reported, as `count` entries of five int32s in `batch`:
    * [fd, serial, status, events, result] (result: an armed read's byte count or -errno, when events
-   * has uv.READ_DONE).
+   * has uv.READ_DONE); `addrs` has a uv.ADDR_SLOT-byte slot per entry, [socklen][sockaddr], where an
+   * armed recvfrom leaves its sender.
    */
-  Reactor: new (flush: (batch: Int32Array, count: number) => void) => object;
+  Reactor: new (flush: (batch: Int32Array, count: number, addrs: Uint8Array) => void) => object;
   /** A uv_poll_t watcher of `fd` reporting to `reactor`; makes the descriptor non-blocking. */
   Poller: new (reactor: object, fd: number, serial: number) => Poller;
   uv: {
     UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
-    READ_DONE: number; ARM_READ: number; ARM_RECV: number;
+    READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ADDR_SLOT: number;
   };
   /**
    * fork(2) made survivable for Node (native/process.cc): the child's pid, 0 in the child, or -errno
@@ -153,8 +154,8 @@ export interface Poller {
   /**
    * Brings the watcher in line in one call: the `events` to watch (0 stops), whether it keeps the loop
    * alive (`hold`), and the armed read: a window of `buf` that the Reactor fills with read(2) (`kind`
-   * uv.ARM_READ) or recv(2) (uv.ARM_RECV) as soon as the descriptor is readable, no read when `buf`
-   * is undefined. `releaseAfter`: stop holding the loop once that read is made. 0, or a negative errno.
+   * uv.ARM_READ), recv(2) (uv.ARM_RECV) or recvfrom(2) (uv.ARM_RECVFROM) as soon as the descriptor is
+   * readable, no read when `buf` is undefined. `releaseAfter`: stop holding the loop once that read is made. 0, or a negative errno.
    */
   set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number, releaseAfter?: number): number;
   /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */

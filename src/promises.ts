@@ -32,7 +32,7 @@ export { waitpidAsync as waitpid } from './fork';
 export type { WaitStatus } from './fork';
 
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
-const { ARM_READ, ARM_RECV } = native.uv;
+const { ARM_READ, ARM_RECV, ARM_RECVFROM } = native.uv;
 
 /** The result of a non-blocking call: undefined to wait for readiness, a value, or a thrown SystemError. */
 function settle(rc: number, syscall: string, target?: Parameters<typeof errnoException>[2]): number | undefined {
@@ -115,10 +115,13 @@ export function recvfrom<F extends number>(
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
-    return operate(n, 'recvfrom', false, checkOptions(options), () => {
-      const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
-      return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
-    }, false, flags === 0);
+    const call = flags === 0
+      ? new ReadWindow(n, b, 0, len, ARM_RECVFROM, false)
+      : () => {
+        const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
+        return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+      };
+    return operate<Received<F>>(n, 'recvfrom', false, checkOptions(options), call, false, flags === 0);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -7,8 +7,9 @@ import { native, type Poller } from './binding';
 import { EAGAIN, EWOULDBLOCK } from './constants';
 import { errnoException, invalidArgType, outOfRange } from './errors';
 import { setCloseHook } from './handle';
+import { addrOut, decodeAddrSlot, takeAddrOut } from './sockaddr';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV } = native.uv;
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ADDR_SLOT } = native.uv;
 
 /** True for the "try again later" results of a non-blocking call. */
 export function wouldBlock(rc: number): boolean {
@@ -46,7 +47,7 @@ class Watch {
    * first reader, when it is a plain read or recv), so that JavaScript is called with the byte count
    * instead of crossing back to make the call; and whether the watcher lets the loop go after it.
    */
-  private armed: Pending<number> | null = null;
+  private armed: Pending<unknown> | null = null;
   private releaseAfter = false;
   referenced = true;
   /**
@@ -87,13 +88,13 @@ class Watch {
     const keepReadable = !dropReadable && (this.events & UV_READABLE) !== 0;
     const want = (readers > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
     const head = readers > 0 ? this.readers[0] : undefined;
-    const arm = head instanceof Pending && head.win !== undefined ? (head as Pending<number>) : null;
+    const arm = head instanceof Pending && head.win !== undefined ? (head as Pending<unknown>) : null;
     if (hold === this.holding && want === this.events && arm === this.armed) return;
     this.sync(want, hold, arm);
   }
 
   /** One crossing: the native watcher's events, reference and armed read, as the queues want them. */
-  private sync(want: number, hold: boolean, arm: Pending<number> | null): void {
+  private sync(want: number, hold: boolean, arm: Pending<unknown> | null): void {
     const releaseAfter = arm !== null && hold && this.readers.length === 1 && this.writers.length === 0;
     const rc = arm === null
       ? this.poller.set(want, hold ? 1 : 0)
@@ -109,13 +110,13 @@ class Watch {
     this.events = want;
   }
 
-  onPoll(status: number, events: number, result: number): void {
+  onPoll(status: number, events: number, result: number, addrs: Uint8Array, slot: number): void {
     const done = this.armed;
     if (events & READ_DONE && done !== null) {
       // The native watcher made the armed read: settle that reader with its result.
       this.armed = null;
       if (this.releaseAfter) this.holding = false;
-      const settled = done.complete(result);
+      const settled = done.complete(result, addrs, slot);
       if (settled) {
         if (this.readers[0] === done) this.readers.shift();
         else if (this.readers.includes(done)) this.readers.splice(this.readers.indexOf(done), 1);
@@ -164,14 +165,14 @@ const watches = new Map<number, Watch>();
  * result] entries. Each is handled even if an earlier one throws (which would be a bug here: callers'
  * code only runs later, in promise reactions); the first error is then rethrown, as uncaught.
  */
-function flush(batch: Int32Array, count: number): void {
+function flush(batch: Int32Array, count: number, addrs: Uint8Array): void {
   let failure: unknown;
   let failed = false;
   for (let i = 0, e = 0; i < count; i++, e += 5) {
     const w = watches.get(batch[e]);
     if (w === undefined || w.serial !== batch[e + 1]) continue; // closed since: its waiters have failed
     try {
-      w.onPoll(batch[e + 2], batch[e + 3], batch[e + 4]);
+      w.onPoll(batch[e + 2], batch[e + 3], batch[e + 4], addrs, i * ADDR_SLOT);
     } catch (err) {
       if (!failed) {
         failed = true;
@@ -300,10 +301,11 @@ export function operate<T>(
 }
 
 /**
- * A read(2) — or recv(2) with no flags — into the window buf[offset, offset + length): the call a waiting
- * read makes, and the window the native watcher fills itself when it is armed (Watch.armed). With
- * `exact`, reads go on until the window is full or end of file (readExactly as one operation), the
- * window advancing by each read; the result is then the byte count of all of them.
+ * A read(2) — or recv(2) or recvfrom(2) with no flags — into the window buf[offset, offset + length):
+ * the call a waiting read makes, and the window the native watcher fills itself when it is armed
+ * (Watch.armed). With `exact`, reads go on until the window is full or end of file (readExactly as one
+ * operation), the window advancing by each read; the result is then the byte count of all of them.
+ * recvfrom's result is `{ n, address }`.
  */
 export class ReadWindow {
   /** Bytes read so far (exact). */
@@ -329,22 +331,32 @@ export class ReadWindow {
   }
 
   /** The non-blocking call: the result, undefined while it would block, or a thrown SystemError. */
-  call(): number | undefined {
+  call(): unknown {
     for (;;) {
-      const rc = this.kind === ARM_RECV
-        ? native.recv(this.fd, this.buf, this.offset, this.length, 0)
-        : native.read(this.fd, this.buf, this.offset, this.length);
+      const kind = this.kind;
+      const rc = kind === ARM_RECVFROM
+        ? native.recvfrom(this.fd, this.buf, this.offset, this.length, 0, addrOut)
+        : kind === ARM_RECV
+          ? native.recv(this.fd, this.buf, this.offset, this.length, 0)
+          : native.read(this.fd, this.buf, this.offset, this.length);
       if (rc < 0) {
         if (wouldBlock(rc)) return undefined;
         throw this.error(rc);
       }
+      if (kind === ARM_RECVFROM) return { n: rc, address: takeAddrOut() };
       const v = this.take(rc);
       if (v !== undefined) return v;
     }
   }
 
+  /** What the watcher's own call settles (the sender in `addrs` at `slot`), undefined while more is wanted. */
+  result(rc: number, addrs: Uint8Array, slot: number): unknown {
+    return this.kind === ARM_RECVFROM ? { n: rc, address: decodeAddrSlot(addrs, slot) } : this.take(rc);
+  }
+
   error(rc: number): Error {
-    return this.progress(errnoException(rc, this.kind === ARM_RECV ? 'recv' : 'read'));
+    const syscall = this.kind === ARM_RECVFROM ? 'recvfrom' : this.kind === ARM_RECV ? 'recv' : 'read';
+    return this.progress(errnoException(rc, syscall));
   }
 
   /** An exact read's error tells how much of the window was filled before it (`bytesRead`). */
@@ -402,13 +414,13 @@ class Pending<T> implements Waiter {
    * The native watcher made this read (bytes, or -errno): true once settled; false while an exact
    * read wants more, and waits again with its window advanced.
    */
-  complete(rc: number): boolean {
+  complete(rc: number, addrs: Uint8Array, slot: number): boolean {
     const win = this.win!;
     if (rc < 0) {
       this.fail(win.error(rc));
       return true;
     }
-    const v = win.take(rc);
+    const v = win.result(rc, addrs, slot);
     if (v === undefined) return false;
     this.done();
     this.resolve(v as T);

@@ -449,6 +449,17 @@ export const addrOut = new Uint8Array(scratch);
 const addrOutLen = new Uint32Array(scratch, 0, 1);
 
 /** The address the last native call wrote into `addrOut`, or null when it wrote none (socklen 0). */
+/**
+ * @internal The address in a [socklen][sockaddr] slot at `offset` of `b` (socklen a host-order
+ * uint32, as native/addrout.h writes it), or null when there is none.
+ */
+export function decodeAddrSlot(b: Uint8Array, offset: number): SocketAddress | null {
+  const len = LITTLE
+    ? (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0
+    : ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0;
+  return len === 0 ? null : decodeSockaddrAt(b, offset + header, len);
+}
+
 export function takeAddrOut(): SocketAddress | null {
   const len = addrOutLen[0];
   if (len === 0) return null;

@@ -4,11 +4,11 @@
 // consumed for a read that was withdrawn, and a buffer taken away while a read waits is never written.
 import { describe, expect, it } from 'vitest';
 import {
-  AF_UNIX, MSG_PEEK, SOCK_STREAM, SOL_SOCKET, SO_LINGER, close, read as readSync, setsockopt, socketpair,
-  write as writeSync,
+  AF_INET, AF_UNIX, MSG_PEEK, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_LINGER, bind, close, getsockname, read as readSync,
+  sendto as sendtoSync, setsockopt, socket, socketpair, write as writeSync,
 } from '../src/index';
 import * as p from '../src/promises';
-import { tcpPair, trackHandles } from './helpers';
+import { tcpPair, trackHandles, udpSocket } from './helpers';
 
 const track = trackHandles();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +124,24 @@ describe('reactor: reads made by the watcher', () => {
     writeSync(d, 'xy');
     await expect(slow).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', bytesRead: 2 });
     expect(buf.toString('utf8', 0, 2)).toBe('xy');
+  });
+
+  it('receives datagrams with their senders: recvfrom made by the watcher, for several sockets in one turn', async () => {
+    const rx = [0, 1, 2].map(() => udpSocket());
+    rx.forEach(({ fd }) => track(fd));
+    const senders = ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((address) => {
+      const s = track(socket(AF_INET, SOCK_DGRAM, 0));
+      bind(s, { family: AF_INET, address, port: 0 });
+      return s;
+    });
+    const bufs = rx.map(() => Buffer.alloc(32));
+    const got = rx.map(({ fd }, i) => p.recvfrom(fd, bufs[i]));
+    await sleep(10);
+    senders.forEach((s, i) => sendtoSync(s, `dgram ${i}`, { family: AF_INET, address: '127.0.0.1', port: rx[i].port }));
+    const results = await Promise.all(got);
+    expect(results.map((r) => r.n)).toEqual([7, 7, 7]);
+    expect(results.map((r) => r.address)).toEqual(senders.map((s) => getsockname(s)));
+    expect(bufs.map((b, i) => b.toString('utf8', 0, results[i].n))).toEqual(['dgram 0', 'dgram 1', 'dgram 2']);
   });
 
   it('reports end of file as 0 and a reset as ECONNRESET', async () => {

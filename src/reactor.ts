@@ -8,6 +8,7 @@ import { EAGAIN, EWOULDBLOCK } from './constants';
 import { errnoException, invalidArgType, outOfRange } from './errors';
 import { setCloseHook } from './handle';
 import { addrOut, decodeAddrSlot, takeAddrOut } from './sockaddr';
+import { onTraceChange, tracing } from './trace';
 
 const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ADDR_SLOT } = native.uv;
 
@@ -88,7 +89,7 @@ class Watch {
     const keepReadable = !dropReadable && (this.events & UV_READABLE) !== 0;
     const want = (readers > 0 || keepReadable ? UV_READABLE : 0) | (this.writers.length ? UV_WRITABLE : 0);
     const head = readers > 0 ? this.readers[0] : undefined;
-    const arm = head instanceof Pending && head.win !== undefined ? (head as Pending<unknown>) : null;
+    const arm = head instanceof Pending && head.win !== undefined && !tracing() ? (head as Pending<unknown>) : null;
     if (hold === this.holding && want === this.events && arm === this.armed) return;
     this.sync(want, hold, arm);
   }
@@ -184,6 +185,11 @@ function flush(batch: Int32Array, count: number, addrs: Uint8Array): void {
 }
 
 const reactor = new native.Reactor(flush);
+
+// Tracing on: disarm every waiting read (JavaScript makes the calls, through the trace); off: re-arm.
+onTraceChange(() => {
+  for (const w of watches.values()) w.update();
+});
 /** Descriptors unref()'d before their watcher exists: it is created unreferenced. */
 const unreferenced = new Set<number>();
 

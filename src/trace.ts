@@ -278,6 +278,22 @@ const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
   },
 };
 
+/**
+ * Whether the trace is on. The async API's watcher makes waiting reads itself, in C++, where no
+ * wrapper sees them: while tracing, it leaves every call to JavaScript (src/reactor.ts asks here, and
+ * is told when this changes), so the trace shows each read as it is made.
+ */
+export function tracing(): boolean {
+  return sink !== undefined;
+}
+
+let traceChanged: (() => void) | undefined;
+
+/** @internal Called (by src/reactor.ts) whenever the trace is turned on or off. */
+export function onTraceChange(hook: () => void): void {
+  traceChanged = hook;
+}
+
 function install(): void {
   for (const key of Object.keys(wrappers) as (keyof Native)[]) {
     if (original[key] !== undefined || typeof native[key] !== 'function') continue;
@@ -302,6 +318,7 @@ export function trace(on: boolean | NodeJS.WritableStream | ((line: string) => v
   if (on === false) {
     sink = undefined;
     uninstall();
+    traceChanged?.();
     return;
   }
   if (on === true) sink = (line) => writeSync(2, `${line}\n`);
@@ -309,6 +326,7 @@ export function trace(on: boolean | NodeJS.WritableStream | ((line: string) => v
   else if (on && typeof (on as NodeJS.WritableStream).write === 'function') sink = (line) => (on as NodeJS.WritableStream).write(`${line}\n`);
   else throw new TypeError('trace() takes true, false, a writable stream or a function');
   install();
+  traceChanged?.();
 }
 
 const mode = process.env.BSOCK_TRACE;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { AF_INET, AF_UNIX, SOCK_STREAM, bind, close, listen, socket, socketpair, trace, write, read } from '../src/index';
 import { canRun, hasCommand } from './helpers';
 import { quote } from '../src/trace';
+import * as p from '../src/promises';
 
 const dist = path.join(__dirname, '..', 'dist', 'index.js');
 const NETWORK = /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|setsockopt|getsockopt|shutdown)\(/;
@@ -93,6 +94,32 @@ describe('trace', () => {
     ]);
     // strace aligns results at column 40; so does the trace.
     expect(lines[1].indexOf(' = ')).toBe(39);
+  });
+
+  it('shows the reads of the async API too, including one already waiting when the trace is turned on', async () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_STREAM, 0);
+    const lines: string[] = [];
+    try {
+      const waiting = p.read(a, Buffer.alloc(16)); // armed in the watcher before the trace is on
+      await new Promise((r) => setTimeout(r, 10));
+      trace((l) => lines.push(l));
+      write(b, 'first');
+      expect(await waiting).toBe(5);
+      const next = p.recvfrom(a, Buffer.alloc(16));
+      await new Promise((r) => setTimeout(r, 10));
+      write(b, 'second');
+      expect((await next).n).toBe(6);
+    } finally {
+      trace(false);
+      close(a);
+      close(b);
+    }
+    expect(lines.map((l) => normalize(l).replace(/\d+/g, 'N'))).toEqual([
+      'write(N, "first", N) = N',
+      'read(N, "first", N) = N',
+      'write(N, "second", N) = N', // recvfrom waited for readability (this socket is read in turns)
+      'recvfrom(N, "second", N, N, NULL, [N => N]) = N',
+    ]);
   });
 
   it('quotes data like strace: C escapes, octal, at most 32 bytes', () => {

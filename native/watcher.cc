@@ -419,7 +419,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (queued_ && reactor_ != nullptr) reactor_->Remove(this);
     queued_ = false;
     if (slot_ != nullptr) {
-      uv_poll_stop(&slot_->handle);
+      // uv_close stops the watcher itself, removing the descriptor from epoll at once (uv__poll_close:
+      // uv__poll_stop, uv__platform_invalidate_fd): a uv_poll_stop before it was one more epoll_ctl.
       slot_->owner = nullptr;
       PollSlot::Close(slot_);
       slot_ = nullptr;

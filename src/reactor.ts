@@ -119,8 +119,8 @@ class Watch {
       if (this.releaseAfter) this.holding = false;
       const settled = done.complete(result, addrs, slot);
       if (settled) {
-        if (this.readers[0] === done) this.readers.shift();
-        else if (this.readers.includes(done)) this.readers.splice(this.readers.indexOf(done), 1);
+        const i = this.readers.indexOf(done); // the first reader: it was armed as the head of the queue
+        if (i >= 0) this.readers.splice(i, 1);
       }
       // That read took what was there: a readExactly still short waits for the next readability
       // (update() arms its new window); the readers behind a settled one still try theirs.

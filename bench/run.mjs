@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --reps N] [-- --only tcp-pingpong,accept] [-- --json FILE] [-- --build DIR]
-//                [-- --idle PERCENT] [-- --idle-wait SECONDS] [-- --idle-budget SECONDS] [-- --no-pin]
+//                [-- --idle PERCENT] [-- --idle-wait SECONDS] [-- --idle-budget SECONDS] [-- --no-pin] [-- --no-python]
 //
 // Runs every workload with every contender — the C reference (compiled here with cc -O2 into
-// bench/build/, which git ignores), Node's net/dgram, and this library's sync and async APIs — in one
+// bench/build/, which git ignores), CPython's socket module (where python3 is; --no-python leaves it
+// out), Node's net/dgram, and this library's sync and async APIs — in one
 // run, alternating the contenders (the order rotates on every repetition), and prints the medians
 // with ratios to C and to net, and the machine. --quick: small N, every byte checked, one repetition
 // (what test/bench.test.ts runs). A program that fails or does not verify its data fails the run.
@@ -43,7 +44,7 @@ const workloads = [
     title: 'TCP ping-pong: 64 B, TCP_NODELAY, one round trip at a time',
     unit: 'round trips/s',
     higher: true,
-    contenders: ['c', 'net', 'sync', 'async'],
+    contenders: ['c', 'py', 'net', 'sync', 'async'],
     args: quick ? { n: 2000, warmup: 200 } : { n: 15000, warmup: 1500 },
     checkServer: (s, a) => s.echoed === a.n + a.warmup,
     details: (r) => `mean ${fmt(r.meanUs, 1)} µs, p99 ${fmt(r.p99Us, 1)} µs`,
@@ -53,7 +54,7 @@ const workloads = [
     title: 'UDP ping-pong: 64 B datagrams, one round trip at a time',
     unit: 'round trips/s',
     higher: true,
-    contenders: ['c', 'net', 'sync', 'async'],
+    contenders: ['c', 'py', 'net', 'sync', 'async'],
     args: quick ? { n: 2000, warmup: 200 } : { n: 15000, warmup: 1500 },
     checkServer: (s, a) => s.echoed === a.n + a.warmup,
     details: (r) => `mean ${fmt(r.meanUs, 1)} µs, p99 ${fmt(r.p99Us, 1)} µs`,
@@ -63,7 +64,7 @@ const workloads = [
     title: `TCP bulk: 64 KiB writes, ${quick ? '16 MiB' : '1 GiB'} into a reused 64 KiB buffer`,
     unit: 'GB/s',
     higher: true,
-    contenders: ['c', 'net', 'sync', 'async'],
+    contenders: ['c', 'py', 'net', 'sync', 'async'],
     args: { bytes: quick ? 16 * MiB : GiB },
     checkServer: (s, a) => s.sent === a.bytes,
     details: () => '',
@@ -73,7 +74,7 @@ const workloads = [
     title: 'Connection cycle: socket/connect, accept/close, EOF/close — one at a time',
     unit: 'connections/s',
     higher: true,
-    contenders: ['c', 'net', 'sync', 'async'],
+    contenders: ['c', 'py', 'net', 'sync', 'async'],
     args: quick ? { n: 300, warmup: 30 } : { n: 4000, warmup: 400 },
     checkServer: (s, a) => s.accepted === a.n + a.warmup,
     details: () => '',
@@ -94,7 +95,7 @@ const workloads = [
     title: 'Per-call overhead: getsockopt(SOL_SOCKET, SO_TYPE) in a loop',
     unit: 'ns/call',
     higher: false,
-    contenders: ['c', 'sync'],
+    contenders: ['c', 'py', 'sync'],
     args: quick ? { n: 20000, warmup: 2000 } : { n: 500000, warmup: 100000 },
     details: (r, _s, c) => (c === undefined ? '' : `${fmt(r.rate - c, 0)} ns above C`),
   },
@@ -109,6 +110,24 @@ const workloads = [
     details: (r) => `${r.gcs} GCs over ${r.n.toLocaleString('en-US')} iterations`,
   },
 ].filter((w) => only.length === 0 || only.includes(w.name));
+
+/**
+ * CPython's socket module is the issue's yardstick for the sync API ("CPython's level"): where python3
+ * is on the machine, its program of each workload runs in the same alternation (bench/<workload>/py.py,
+ * standard library only). Without python3, or with --no-python, those rows are left out and said so.
+ */
+const python = flag('no-python') ? undefined : findPython();
+function findPython() {
+  try {
+    return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+if (python === undefined) {
+  console.error(`CPython rows left out: ${flag('no-python') ? '--no-python' : 'no python3 on PATH'}`);
+  for (const w of workloads) w.contenders = w.contenders.filter((c) => c !== 'py');
+}
 
 function fmt(x, digits) {
   if (x === undefined || Number.isNaN(x)) return '—';
@@ -132,9 +151,9 @@ function buildC() {
 }
 
 function command(w, contender) {
-  return contender === 'c'
-    ? [path.join(buildDir, w.name)]
-    : [process.execPath, path.join(here, w.name, `${contender}.mjs`)];
+  if (contender === 'c') return [path.join(buildDir, w.name)];
+  if (contender === 'py') return [python, path.join(here, w.name, 'py.py')];
+  return [process.execPath, path.join(here, w.name, `${contender}.mjs`)];
 }
 
 /**
@@ -286,6 +305,7 @@ function machine() {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     cc: execFileSync('cc', ['--version'], { encoding: 'utf8' }).split('\n')[0],
+    python: python === undefined ? 'no CPython' : execFileSync(python, ['--version'], { encoding: 'utf8' }).trim(),
     loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
@@ -341,7 +361,7 @@ async function main() {
   const lines = [];
   lines.push(`## berkeley-sockets bench${quick ? ' (--quick: small N, data verified, not a measurement)' : ''}`);
   lines.push('');
-  lines.push(`${info.cores} cores (${info.cpu}), ${info.kernel}, Node ${info.node}, ${info.cc}`);
+  lines.push(`${info.cores} cores (${info.cpu}), ${info.kernel}, Node ${info.node}, ${info.cc}, ${info.python}`);
   lines.push(`load average (1/5/15 min, runnable/total) before: ${loadBefore}; after: ${loadAfter}`);
   const pct = (x) => `${(x * 100).toFixed(0)}%`;
   lines.push(`CPU busy (all processes, all cores) just before each trial: median ${pct(median(busyBefore))}, ` +
@@ -370,7 +390,7 @@ async function main() {
       };
     }
     summary[w.name] = med;
-    const names = { c: 'C (cc -O2)', net: w.name === 'udp-pingpong' ? 'Node dgram' : 'Node net', sync: 'berkeley-sockets sync', async: 'berkeley-sockets/promises' };
+    const names = { c: 'C (cc -O2)', py: 'CPython socket', net: w.name === 'udp-pingpong' ? 'Node dgram' : 'Node net', sync: 'berkeley-sockets sync', async: 'berkeley-sockets/promises' };
     for (const c of w.contenders) {
       if (!med[c]) {
         lines.push(`| ${names[c]} | failed | | | |`);

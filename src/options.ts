@@ -108,20 +108,26 @@ export interface OptionInputs {
 }
 export type OptionKind = keyof OptionValues;
 
-// level → optname → kind: numeric keys, so a lookup on the hot path builds no string.
-const kinds = new Map<number, Map<number, OptionKind>>();
+// (level, optname) → kind, under one small-integer key (level * 2^16 + optname): a single Map lookup
+// on the hot path, with no string built. Every level and option number Linux has fits; anything
+// outside that range is simply not in the table.
+const kinds = new Map<number, OptionKind>();
 const consts = C as unknown as Record<string, number | undefined>;
+function kindKey(level: number, optname: number): number {
+  return level >= 0 && level < 0x8000 && optname >= 0 && optname < 0x10000 ? level * 0x10000 + optname : -1;
+}
 for (const [level, name, kind] of OPTION_TABLE) {
   const l = consts[level];
   const n = consts[name];
   if (l === undefined || n === undefined) continue;
-  if (!kinds.has(l)) kinds.set(l, new Map());
-  kinds.get(l)!.set(n, kind as OptionKind);
+  const k = kindKey(l, n);
+  if (k >= 0) kinds.set(k, kind as OptionKind);
 }
 
 /** The kind of option (level, optname), or undefined for one the table does not know. */
 export function optionKind(level: number, optname: number): OptionKind | undefined {
-  return kinds.get(level)?.get(optname);
+  const k = kindKey(level, optname);
+  return k < 0 ? undefined : kinds.get(k);
 }
 
 type Layout = { size: number; fields: Record<string, [offset: number, size: number]> };

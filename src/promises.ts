@@ -134,7 +134,16 @@ export function write(fd: Fd, data: Data, count?: number, offset?: number, optio
     const b = bytesOf(data);
     const off = windowStart(b, offset);
     const len = checkCount(count, b.length - off, 'count');
-    return operate(n, 'write', true, checkOptions(options), () => settle(native.write(n, b, off, len), 'write'));
+    const opts = checkOptions(options);
+    // The usual case — nothing queued before it, and the kernel takes the bytes — is settled here,
+    // before a closure is made for the wait; one that would block waits for writability first.
+    const now = callableNow(n, true, opts);
+    if (now) {
+      const rc = native.write(n, b, off, len);
+      if (rc >= 0) return Promise.resolve(rc);
+      if (!wouldBlock(rc)) return Promise.reject(errnoException(rc, 'write'));
+    }
+    return operate(n, 'write', true, opts, () => settle(native.write(n, b, off, len), 'write'), now);
   } catch (e) {
     return Promise.reject(e);
   }

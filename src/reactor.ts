@@ -264,6 +264,14 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
   return options;
 }
 
+// One executor for every pending operation: it leaves the new promise's resolving functions here for
+// operate() to take at once, so that no closure (and context) is allocated per operation.
+const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = { resolve: () => {}, reject: () => {} };
+function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
+}
+
 /**
  * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
  * before SO_ERROR means anything); if it would block, queues it until the descriptor is ready (as a
@@ -289,10 +297,9 @@ export function operate<T>(
     }
   }
   const waiter = new Pending<T>(syscall, call, watch, queue, readiness, signal);
-  const promise = new Promise<T>((resolve, reject) => {
-    waiter.resolve = resolve;
-    waiter.reject = reject;
-  });
+  const promise = new Promise<T>(capture);
+  waiter.resolve = captured.resolve as (value: T) => void;
+  waiter.reject = captured.reject;
   if (signal !== undefined) {
     waiter.onAbort = () => waiter.cancel(abortError(signal));
     signal.addEventListener('abort', waiter.onAbort, { once: true });

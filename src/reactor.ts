@@ -286,8 +286,10 @@ export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
 }
 
 // One executor for every pending operation: it leaves the new promise's resolving functions here for
-// operate() to take at once, so that no closure (and context) is allocated per operation.
-const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = { resolve: () => {}, reject: () => {} };
+// operate() to take at once (and clear, so no settled promise is kept alive), so that no closure
+// (and context) is allocated per operation.
+const unset = (): void => {};
+const captured: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } = { resolve: unset, reject: unset };
 function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
   captured.resolve = resolve as (value: unknown) => void;
   captured.reject = reject;
@@ -321,6 +323,7 @@ export function operate<T>(
   const promise = new Promise<T>(capture);
   waiter.resolve = captured.resolve as (value: T) => void;
   waiter.reject = captured.reject;
+  captured.resolve = captured.reject = unset;
   if (signal !== undefined) {
     waiter.onAbort = () => waiter.cancel(abortError(signal));
     signal.addEventListener('abort', waiter.onAbort, { once: true });

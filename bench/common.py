@@ -3,6 +3,7 @@ the `PORT n` / `RESULT {json}` lines bench/run.mjs reads, timing and the data pa
 runs inside a timed loop except now(). Only the standard library: CPython's own socket module is the
 reference the issue names ("CPython's level")."""
 import json
+import socket
 import struct
 import sys
 import time
@@ -30,6 +31,22 @@ def parse_args():
 
 def announce_port(port):
     print(f'PORT {port}', flush=True)
+
+
+def tcp_listener(backlog):
+    """A TCP socket listening on 127.0.0.1 at a port the kernel picks, announced (common.h's)."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(backlog)
+    announce_port(srv.getsockname()[1])
+    return srv
+
+
+def tcp_connect(port):
+    """A TCP socket connected to 127.0.0.1:port (common.h's)."""
+    fd = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fd.connect(('127.0.0.1', port))
+    return fd
 
 
 def result(obj):

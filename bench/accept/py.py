@@ -1,19 +1,15 @@
 """Connection cycle with CPython's socket module: the C program line for line."""
 import os
-import socket
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import announce_port, now, parse_args, result  # noqa: E402
+from common import now, parse_args, result, tcp_connect, tcp_listener  # noqa: E402
 
 
 def main():
     o = parse_args()
     total = o.get('warmup', 0) + o['n']
     if o['role'] == 'server':
-        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        srv.bind(('127.0.0.1', 0))
-        srv.listen(511)
-        announce_port(srv.getsockname()[1])
+        srv = tcp_listener(511)
         accepted = 0
         while accepted < total:
             srv.accept()[0].close()
@@ -21,15 +17,13 @@ def main():
         srv.close()
         result({'accepted': accepted})
         return
-    addr = ('127.0.0.1', o['port'])
     buf = bytearray(1)
     ok = True
     start = 0.0
     for i in range(total):
         if i == o.get('warmup', 0):
             start = now()
-        fd = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        fd.connect(addr)
+        fd = tcp_connect(o['port'])
         if fd.recv_into(buf) != 0:
             ok = False  # 0: the server accepted and closed
         fd.close()

@@ -1,19 +1,15 @@
 """TCP bulk transfer with CPython's socket module: the C program line for line."""
 import os
-import socket
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import CHUNK, PERIOD, announce_port, bulk_pattern, check_bulk, now, parse_args, result  # noqa: E402
+from common import CHUNK, PERIOD, bulk_pattern, check_bulk, now, parse_args, result, tcp_connect, tcp_listener  # noqa: E402
 
 
 def main():
     o = parse_args()
     total = o['bytes']
     if o['role'] == 'server':
-        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        srv.bind(('127.0.0.1', 0))
-        srv.listen(16)
-        announce_port(srv.getsockname()[1])
+        srv = tcp_listener(16)
         fd, _ = srv.accept()
         pat = memoryview(bulk_pattern())
         sent = 0
@@ -24,8 +20,7 @@ def main():
         srv.close()
         result({'sent': sent})
         return
-    fd = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    fd.connect(('127.0.0.1', o['port']))
+    fd = tcp_connect(o['port'])
     buf = bytearray(CHUNK)
     got = 0
     ok = True

@@ -3,7 +3,9 @@ import os
 import socket
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import MSG, announce_port, check_message, fill_message, now, parse_args, result, rtt_result  # noqa: E402
+from common import (  # noqa: E402
+    MSG, check_message, fill_message, now, parse_args, rtt_result, result, tcp_connect, tcp_listener,
+)
 
 
 def read_exactly(s, view, n):
@@ -19,10 +21,7 @@ def read_exactly(s, view, n):
 def main():
     o = parse_args()
     if o['role'] == 'server':
-        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        srv.bind(('127.0.0.1', 0))
-        srv.listen(16)
-        announce_port(srv.getsockname()[1])
+        srv = tcp_listener(16)
         fd, _ = srv.accept()
         fd.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = memoryview(bytearray(MSG))
@@ -34,8 +33,7 @@ def main():
         srv.close()
         result({'echoed': echoed})
         return
-    fd = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    fd.connect(('127.0.0.1', o['port']))
+    fd = tcp_connect(o['port'])
     fd.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     out = bytearray(MSG)
     inbuf = bytearray(MSG)

@@ -151,10 +151,10 @@ function fmt(x, digits) {
  * contender back to back, so the ratio within a repetition is the steadier one: their median, and
  * range, over the repetitions where both ran.
  */
-function paired(w, contender, ref) {
+function paired(results, w, contender, ref) {
   if (contender === ref || !w.contenders.includes(ref)) return '';
-  const mine = resultsOf[w.name]?.[contender] ?? [];
-  const theirs = resultsOf[w.name]?.[ref] ?? [];
+  const mine = results[w.name]?.[contender] ?? [];
+  const theirs = results[w.name]?.[ref] ?? [];
   const ratios = [];
   for (let r = 0; r < Math.min(mine.length, theirs.length); r++) {
     if (mine[r].client && theirs[r].client) ratios.push(mine[r].client.rate / theirs[r].client.rate);
@@ -163,7 +163,6 @@ function paired(w, contender, ref) {
   const name = ref === 'c' ? 'C' : 'net';
   return `paired × ${name} ${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`;
 }
-let resultsOf = {};
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -355,7 +354,6 @@ async function main() {
   const loadBefore = loadavgLine();
   buildC();
   const results = {}; // workload -> contender -> [{client, server, verified}], one per repetition
-  resultsOf = results;
   const busyBefore = []; // the machine's busy fraction just before each trial
   let failures = 0;
   for (const w of workloads) {
@@ -434,7 +432,7 @@ async function main() {
       const runs = med[c].runs;
       const spread = runs.length > 1 ? `runs ${fmt(Math.min(...runs), digits)}–${fmt(Math.max(...runs), digits)}` : '';
       // Paired ratios: to C for every contender; to net for this library's rows (the async targets).
-      const pairs = [paired(w, c, 'c'), c === 'sync' || c === 'async' ? paired(w, c, 'net') : ''];
+      const pairs = [paired(results, w, c, 'c'), c === 'sync' || c === 'async' ? paired(results, w, c, 'net') : ''];
       const detail = [w.details(med[c].client, med[c].server, c === 'c' ? undefined : med.c?.client.rate), ...pairs, spread]
         .filter(Boolean).join('; ');
       lines.push(`| ${names[c]} | ${fmt(r, digits)} | ${w.contenders.includes('c') ? ratio('c') : '—'} | ${w.contenders.includes('net') ? ratio('net') : '—'} | ${detail} |`);

@@ -53,6 +53,9 @@ constexpr size_t kEntry = 5;
 constexpr size_t kAddrSlot = kAddrHeader + sizeof(sockaddr_storage);
 // Armed read kinds: the system call the caller asked for, so that strace shows what the program says.
 enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
+// Or'ed into Poller.set's kind: let the loop go once the armed read is made. (Six arguments, not
+// seven: node-addon-api's CallbackInfo allocates its argument array on the heap past six.)
+constexpr int kArmRelease = 1 << 8;
 
 // A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
 // It is a descriptor of its own, which nothing else on the loop watches.
@@ -325,12 +328,12 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
  private:
-  // set(events, hold, buf | undefined, offset, length, kind, releaseAfter) -> 0 | -errno.
+  // set(events, hold, buf | undefined, offset, length, kind) -> 0 | -errno.
   // events: what to watch (0 stops); hold: whether the handle keeps the loop alive; buf…kind: the
-  // armed read (none when buf is undefined); releaseAfter: let the loop go once that read is made.
+  // armed read (none when buf is undefined), kind | kArmRelease to let the loop go once it is made.
   Napi::Value Set(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int32_t events, hold, kind = kArmRead, releaseAfter = 0;
+    int32_t events, hold, kind = kArmRead;
     if (!ArgInt(info, 0, &events) || !ArgInt(info, 1, &hold)) return {};
     if (slot_ == nullptr) return Napi::Number::New(env, -EBADF);
     if (info[2].IsUndefined()) {
@@ -346,7 +349,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
         return {};
       }
       if (napi_get_value_int64(env, info[3], &off) != napi_ok || napi_get_value_int64(env, info[4], &len) != napi_ok ||
-          !ArgInt(info, 5, &kind) || !ArgInt(info, 6, &releaseAfter)) {
+          !ArgInt(info, 5, &kind)) {
         Fail(env, "berkeley-sockets: expected an integer argument");
         return {};
       }
@@ -368,8 +371,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
       }
       armOff_ = static_cast<size_t>(off);
       armLen_ = static_cast<size_t>(len);
-      armKind_ = kind == kArmRecv ? kArmRecv : kind == kArmRecvfrom ? kArmRecvfrom : kArmRead;
-      releaseAfter_ = releaseAfter != 0;
+      int k = kind & ~kArmRelease;
+      armKind_ = k == kArmRecv ? kArmRecv : k == kArmRecvfrom ? kArmRecvfrom : kArmRead;
+      releaseAfter_ = (kind & kArmRelease) != 0;
       armed_ = true;
     }
     int want = events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED);
@@ -528,6 +532,7 @@ void RegisterWatcher(Napi::Env env, Napi::Object exports) {
   uv.Set("ARM_READ", Napi::Number::New(env, kArmRead));
   uv.Set("ARM_RECV", Napi::Number::New(env, kArmRecv));
   uv.Set("ARM_RECVFROM", Napi::Number::New(env, kArmRecvfrom));
+  uv.Set("ARM_RELEASE", Napi::Number::New(env, kArmRelease));
   uv.Set("ADDR_SLOT", Napi::Number::New(env, static_cast<double>(kAddrSlot)));
   exports.Set("uv", uv);
 }

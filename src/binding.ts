@@ -117,7 +117,7 @@ export interface Native {
   Poller: new (reactor: object, fd: number, serial: number) => Poller;
   uv: {
     UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
-    READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ADDR_SLOT: number;
+    READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ARM_RELEASE: number; ADDR_SLOT: number;
   };
   /**
    * fork(2) made survivable for Node (native/process.cc): the child's pid, 0 in the child, or -errno
@@ -155,9 +155,10 @@ export interface Poller {
    * Brings the watcher in line in one call: the `events` to watch (0 stops), whether it keeps the loop
    * alive (`hold`), and the armed read: a window of `buf` that the Reactor fills with read(2) (`kind`
    * uv.ARM_READ), recv(2) (uv.ARM_RECV) or recvfrom(2) (uv.ARM_RECVFROM) as soon as the descriptor is
-   * readable, no read when `buf` is undefined. `releaseAfter`: stop holding the loop once that read is made. 0, or a negative errno.
+   * readable, no read when `buf` is undefined; `kind | uv.ARM_RELEASE`: stop holding the loop once that
+   * read is made. 0, or a negative errno.
    */
-  set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number, releaseAfter?: number): number;
+  set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number): number;
   /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */
   close(): void;
 }

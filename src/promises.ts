@@ -18,8 +18,8 @@ import type { AddressOf } from './family';
 import { type Fd, SocketHandle, fdOf } from './handle';
 import { type Data, type Received, bytesOf, target, windowStart } from './io';
 import {
-  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate, refFd, unrefFd, watchOf,
-  wouldBlock,
+  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate, readableNow, refFd, unrefFd,
+  watchOf, wouldBlock,
 } from './reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
@@ -86,7 +86,15 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
     const b = target(buf);
     const off = windowStart(b, offset);
     const len = checkCount(count, b.length - off, 'count');
-    return operate<number>(n, 'read', false, checkOptions(options), new ReadWindow(n, b, off, len, ARM_READ, false), false, true);
+    const opts = checkOptions(options);
+    const w = readableNow(n, opts);
+    if (w !== undefined) {
+      const rc = native.read(n, b, off, len);
+      w.readBlocked = wouldBlock(rc);
+      if (rc >= 0) return Promise.resolve(rc);
+      if (!w.readBlocked) return Promise.reject(errnoException(rc, 'read'));
+    }
+    return operate<number>(n, 'read', false, opts, new ReadWindow(n, b, off, len, ARM_READ, false), true, true);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -99,8 +107,16 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
-    const call = flags === 0 ? new ReadWindow(n, b, 0, len, ARM_RECV, false) : () => settle(native.recv(n, b, 0, len, flags), 'recv');
-    return operate<number>(n, 'recv', false, checkOptions(options), call, false, flags === 0);
+    const opts = checkOptions(options);
+    if (flags !== 0) return operate(n, 'recv', false, opts, () => settle(native.recv(n, b, 0, len, flags), 'recv'));
+    const w = readableNow(n, opts);
+    if (w !== undefined) {
+      const rc = native.recv(n, b, 0, len, 0);
+      w.readBlocked = wouldBlock(rc);
+      if (rc >= 0) return Promise.resolve(rc);
+      if (!w.readBlocked) return Promise.reject(errnoException(rc, 'recv'));
+    }
+    return operate<number>(n, 'recv', false, opts, new ReadWindow(n, b, 0, len, ARM_RECV, false), true, true);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -238,9 +254,22 @@ export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: A
   }
   if (want === 0) return Promise.resolve(0);
   try {
-    // One operation for all of it: each read (the watcher's, when armed) advances the window.
+    // One operation for all of it: each read (the watcher's, when armed) advances the window. The
+    // first is made here when it may be, and settles the call if it brings everything (or end of file).
     const n = fdOf(fd, 'read');
-    return operate<number>(n, 'read', false, checkOptions(options), new ReadWindow(n, b, 0, want, ARM_READ, true), false, true);
+    const opts = checkOptions(options);
+    const w = readableNow(n, opts);
+    let got = 0;
+    if (w !== undefined) {
+      const rc = native.read(n, b, 0, want);
+      w.readBlocked = wouldBlock(rc);
+      if (rc === want || rc === 0) return Promise.resolve(rc);
+      if (rc < 0 && !w.readBlocked) throw errnoException(rc, 'read');
+      if (rc > 0) got = rc;
+    }
+    const win = new ReadWindow(n, b, got, want - got, ARM_READ, true);
+    win.got = got;
+    return operate<number>(n, 'read', false, opts, win, true, true);
   } catch (e) {
     return Promise.reject(Object.assign(e as Error, { bytesRead: 0 }));
   }

@@ -107,6 +107,19 @@ describe('reactor: reads made by the watcher', () => {
     }
     expect(await reading).toBe(6);
     expect(buf.toString()).toBe('abcdef');
+    // Part of it already there (a new pair: `a` now waits for epoll before reading, as a socket read
+    // in turns does): the first read, made at once, counts, and the window goes on after it.
+    const [c, d] = pair();
+    writeSync(d, 'gh');
+    const rest = p.readExactly(c, buf);
+    await sleep(10);
+    writeSync(d, 'ijkl');
+    expect(await rest).toBe(6);
+    expect(buf.toString()).toBe('ghijkl');
+    const [e, f] = pair();
+    writeSync(f, 'mn');
+    await expect(p.readExactly(e, buf, 6, { timeout: 50 })).rejects.toMatchObject({ code: 'ETIMEDOUT', bytesRead: 2 });
+    expect(buf.toString('utf8', 0, 2)).toBe('mn');
   });
 
   it('ends a readExactly early at end of file, and times out all of it at once with bytesRead', async () => {

@@ -13,6 +13,9 @@ export interface Word {
 
 export class ParseError extends Error {}
 
+/** A mistake in the command line: printed as is, nothing was called. */
+export class UsageError extends Error {}
+
 /**
  * Replaces `${name}` and `${name:-default}` with `lookup(name)` (undefined: the default, or an error).
  * A `$` not followed by `{` is left alone, so text like "5$" needs no escaping.

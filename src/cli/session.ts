@@ -2,24 +2,22 @@
 // them. A call that would block waits through 'berkeley-sockets/promises' with an AbortSignal, so
 // Ctrl-C ends the wait (EINTR, as for a C program that handles SIGINT) and the shell lives on.
 import { isIP } from 'node:net';
-import { constants as osConstants, endianness } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import {
   AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP, IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IP_TTL, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP,
-  MSG_DONTWAIT, MSG_OOB, MSG_PEEK, POLLIN, POLLOUT, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
-  SOL_SOCKET, SO_BROADCAST, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_RCVTIMEO, SO_REUSEADDR, SO_REUSEPORT,
-  SO_SNDBUF, SO_SNDTIMEO, type SocketHandle, SystemError, TCP_INFO, TCP_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE,
-  TCP_KEEPINTVL, TCP_NODELAY, bind, close, gai_strerror, getaddrinfo, getKeepAlive, getNonBlocking, getpeername,
-  getsockname, getsockopt, if_indextoname, if_nametoindex, inet_ntop, inet_pton, listen, poll, select, setNonBlocking,
-  setsockopt, shutdown, socket,
+  IP_DROP_MEMBERSHIP, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, POLLIN, POLLOUT, SHUT_RD,
+  SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO, type SocketHandle,
+  SystemError, TCP_INFO, bind, close, gai_strerror, getaddrinfo, getKeepAlive, getNonBlocking, getpeername,
+  getsockname, getsockopt, if_indextoname, if_nametoindex, listen, poll, select, setNonBlocking, setsockopt, shutdown,
+  socket,
 } from '../index';
 import * as S from '../index';
 import * as A from '../promises';
 import type { Messages } from './i18n';
-import { ParseError, type Word, expand, stripComment, textOf, words } from './parse';
-import { type Endpoint, type Line, type Outcome, calls, endpoint, failed, intArg, quote, render } from './strace';
+import { ParseError, UsageError, type Word, expand, stripComment, textOf, words } from './parse';
+import { type Kind, OPTIONS, type OptDef, findOption, optionValue, optionsFor, readOption } from './sockopts';
+import { type Endpoint, type Line, type Outcome, calls, endpoint, failed, render } from './strace';
 
-type Kind = 'tcp' | 'udp' | 'raw';
 type Fail = { code: string; errno: number };
 type Try<T> = { v: T } | { f: Fail };
 
@@ -39,8 +37,7 @@ export interface Done {
   code?: string;
 }
 
-/** A mistake in the command line: printed as is, nothing was called. */
-export class UsageError extends Error {}
+export { UsageError };
 
 const E = osConstants.errno;
 const SIGINT = Symbol('SIGINT');
@@ -69,39 +66,6 @@ interface Ctx {
   text?: Buffer;
 }
 
-/** An option `options` shows and sets: its level and number, and how its value reads. */
-interface OptDef {
-  name: string;
-  level: number;
-  opt: number | undefined;
-  kind: 'int' | 'bool' | 'timeval' | 'linger' | 'in_addr';
-  only?: Kind;
-  v4?: boolean;
-  readOnly?: boolean;
-}
-const OPTIONS: OptDef[] = [
-  { name: 'SO_BROADCAST', level: SOL_SOCKET, opt: SO_BROADCAST, kind: 'bool' },
-  { name: 'SO_KEEPALIVE', level: SOL_SOCKET, opt: SO_KEEPALIVE, kind: 'bool' },
-  { name: 'SO_REUSEADDR', level: SOL_SOCKET, opt: SO_REUSEADDR, kind: 'bool' },
-  { name: 'SO_REUSEPORT', level: SOL_SOCKET, opt: SO_REUSEPORT, kind: 'bool' },
-  { name: 'SO_RCVBUF', level: SOL_SOCKET, opt: SO_RCVBUF, kind: 'int' },
-  { name: 'SO_SNDBUF', level: SOL_SOCKET, opt: SO_SNDBUF, kind: 'int' },
-  { name: 'SO_RCVTIMEO', level: SOL_SOCKET, opt: SO_RCVTIMEO, kind: 'timeval' },
-  { name: 'SO_SNDTIMEO', level: SOL_SOCKET, opt: SO_SNDTIMEO, kind: 'timeval' },
-  { name: 'SO_LINGER', level: SOL_SOCKET, opt: SO_LINGER, kind: 'linger' },
-  { name: 'SO_ERROR', level: SOL_SOCKET, opt: SO_ERROR, kind: 'int', readOnly: true },
-  { name: 'TCP_NODELAY', level: IPPROTO_TCP, opt: TCP_NODELAY, kind: 'bool', only: 'tcp' },
-  // macOS calls the idle time TCP_KEEPALIVE; socklab shows the Linux name everywhere.
-  { name: 'TCP_KEEPIDLE', level: IPPROTO_TCP, opt: TCP_KEEPIDLE ?? TCP_KEEPALIVE, kind: 'int', only: 'tcp' },
-  { name: 'TCP_KEEPINTVL', level: IPPROTO_TCP, opt: TCP_KEEPINTVL, kind: 'int', only: 'tcp' },
-  { name: 'TCP_KEEPCNT', level: IPPROTO_TCP, opt: TCP_KEEPCNT, kind: 'int', only: 'tcp' },
-  { name: 'IP_TTL', level: IPPROTO_IP, opt: IP_TTL, kind: 'int', v4: true },
-  { name: 'IP_MULTICAST_IF', level: IPPROTO_IP, opt: IP_MULTICAST_IF, kind: 'in_addr', only: 'udp', v4: true },
-  { name: 'IP_MULTICAST_TTL', level: IPPROTO_IP, opt: IP_MULTICAST_TTL, kind: 'int', only: 'udp', v4: true },
-  { name: 'IP_MULTICAST_LOOP', level: IPPROTO_IP, opt: IP_MULTICAST_LOOP, kind: 'bool', only: 'udp', v4: true },
-].filter((o) => o.opt !== undefined) as OptDef[];
-
-const LE = endianness() === 'LE';
 
 export class Session {
   trace = false;
@@ -877,109 +841,29 @@ export class Session {
   // Options
 
   private option(s: Sock, text: string): OptDef {
-    const want = text.toUpperCase();
-    const names = this.optionsFor(s).map((o) => o.name);
-    const def = OPTIONS.find((o) => o.name === want || o.name.replace(/^(SO|TCP|IP)_/, '') === want);
-    if (def === undefined) throw new UsageError(this.m.badOption(text, names));
-    if (!names.includes(def.name)) throw new UsageError(this.m.notFor(def.name, s.domain === AF_INET6 && def.v4 ? 'IPv6' : s.kind));
-    return def;
-  }
-
-  private optionsFor(s: Sock): OptDef[] {
-    return OPTIONS.filter((o) => (o.only === undefined || o.only === s.kind) && !(o.v4 && s.domain !== AF_INET));
-  }
-
-  /** Reads one option: [value for people, strace's optval, optlen]. */
-  private readOption(s: Sock, d: OptDef): Try<[string, string, number]> {
-    return this.attempt(() => {
-      switch (d.kind) {
-        case 'timeval': {
-          const tv = getsockopt(s.h, d.level, d.opt as typeof SO_RCVTIMEO);
-          return [`{tv_sec=${tv.tv_sec}, tv_usec=${tv.tv_usec}}`, quote(timevalBytes(tv.tv_sec, tv.tv_usec)), 16];
-        }
-        case 'linger': {
-          const l = getsockopt(s.h, d.level, d.opt as typeof SO_LINGER);
-          const t = `{l_onoff=${l.l_onoff}, l_linger=${l.l_linger}}`;
-          return [t, t, 8];
-        }
-        case 'in_addr': {
-          const b = getsockopt(s.h, d.level, d.opt as number, 4);
-          return [inet_ntop(AF_INET, b), intArg(b.readUInt32LE(0)), 4];
-        }
-        default: {
-          const v = getsockopt(s.h, d.level, d.opt as number);
-          return [String(v), intArg(v), 4];
-        }
-      }
-    });
+    return findOption(text, s.kind, s.domain, this.m);
   }
 
   private getOption(s: Sock, d: OptDef, print: boolean): string | undefined {
-    const r = this.readOption(s, d);
+    const r = this.attempt(() => readOption(s.h, d));
     if (print || this.trace) {
-      const line = calls.getsockopt(s.h.fd, d.level, d.name, 'v' in r ? r.v[0] : null, 'v' in r ? r.v[1] : null, 'v' in r ? r.v[2] : 4);
+      const line = calls.getsockopt(s.h.fd, d.level, d.name, 'v' in r ? r.v.shown : null, 'v' in r ? r.v.straced : null, 'v' in r ? r.v.len : 4);
       if (print) this.report(line, 'f' in r ? r.f : { rc: 0 }, 'getsockopt');
       else this.out(render(line, 'f' in r ? r.f : { rc: 0 }, true));
     }
-    return 'v' in r ? r.v[0] : undefined;
+    return 'v' in r ? r.v.shown : undefined;
   }
 
-  /** setsockopt with a value as typed: 1/0/on/off, milliseconds or 1.5s for timeouts, off or seconds for SO_LINGER. */
+  /** setsockopt with a value as typed (see optionValue). */
   private setOption(s: Sock, d: OptDef, text: string): boolean {
-    const bad = () => new UsageError(this.m.badValue(d.name, text));
-    const lower = text.toLowerCase();
-    let value: number | boolean | { l_onoff: number; l_linger: number } | Buffer;
-    let shown: string;
-    let straced: string;
-    let len = 4;
-    switch (d.kind) {
-      case 'bool':
-      case 'int': {
-        const named: Record<string, number> = { on: 1, off: 0, yes: 1, no: 0, true: 1, false: 0 };
-        const v = lower in named ? named[lower] : /^-?\d+$/.test(text) ? Number(text) : NaN;
-        if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) throw bad();
-        value = v;
-        shown = String(v);
-        straced = intArg(v);
-        break;
-      }
-      case 'timeval': {
-        const mt = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(lower);
-        if (!mt) throw bad();
-        const ms = Number(mt[1]) * (mt[2] === 's' ? 1000 : 1);
-        const us = Math.round(ms * 1000);
-        value = ms;
-        const [sec, usec] = [Math.floor(us / 1e6), us % 1e6];
-        shown = `{tv_sec=${sec}, tv_usec=${usec}}`;
-        straced = quote(timevalBytes(sec, usec));
-        len = 16;
-        break;
-      }
-      case 'linger': {
-        if (lower !== 'off' && !/^\d+$/.test(text)) throw bad();
-        const l = lower === 'off' ? { l_onoff: 0, l_linger: 0 } : { l_onoff: 1, l_linger: Number(text) };
-        value = l;
-        shown = `{l_onoff=${l.l_onoff}, l_linger=${l.l_linger}}`;
-        straced = shown;
-        len = 8;
-        break;
-      }
-      case 'in_addr': {
-        if (isIP(text) !== 4) throw bad();
-        const b = inet_pton(AF_INET, text);
-        value = b;
-        shown = text;
-        straced = intArg(b.readUInt32LE(0));
-        break;
-      }
-    }
+    const { value, shown, straced, len } = optionValue(d, text, this.m);
     const r = this.attempt(() => setsockopt(s.h, d.level, d.opt as number, value as number));
     return this.report(calls.setsockopt(s.h.fd, d.level, d.name, shown, straced, len), 'f' in r ? r.f : { rc: 0 }, 'setsockopt');
   }
 
   private showOptions(s: Sock): void {
     const rows: [string, string][] = [];
-    for (const d of this.optionsFor(s)) {
+    for (const d of optionsFor(s.kind, s.domain)) {
       const v = this.getOption(s, d, false);
       rows.push([d.name, v ?? '-']);
     }
@@ -1116,7 +1000,7 @@ export class Session {
       case 'host': case 'addr': return pick(['127.0.0.1', '::1', 'localhost', '*']);
       case 'opt': {
         const s = this.socks.get(Number(parts[1]));
-        return pick((s ? this.optionsFor(s) : OPTIONS).map((o) => o.name));
+        return pick((s ? optionsFor(s.kind, s.domain) : OPTIONS).map((o) => o.name));
       }
       case 'value': return pick(['on', 'off']);
       default: return pick(spec.flags ?? []);
@@ -1142,17 +1026,4 @@ function timeoutMs(fd: number, dir: 'in' | 'out'): number {
   } catch {
     return 0;
   }
-}
-
-/** The 16 bytes of a 64-bit struct timeval, which strace shows quoted for SO_RCVTIMEO_OLD. */
-function timevalBytes(sec: number, usec: number): Buffer {
-  const b = Buffer.alloc(16);
-  if (LE) {
-    b.writeBigInt64LE(BigInt(sec), 0);
-    b.writeBigInt64LE(BigInt(usec), 8);
-  } else {
-    b.writeBigInt64BE(BigInt(sec), 0);
-    b.writeBigInt64BE(BigInt(usec), 8);
-  }
-  return b;
 }

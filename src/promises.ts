@@ -18,8 +18,8 @@ import type { AddressOf } from './family';
 import { type Fd, SocketHandle, fdOf } from './handle';
 import { type Data, type Received, bytesOf, target, windowStart } from './io';
 import {
-  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate, readableNow, refFd, unrefFd,
-  watchOf, wouldBlock,
+  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
+  readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
 } from './reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
@@ -88,12 +88,8 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
     const len = checkCount(count, b.length - off, 'count');
     const opts = checkOptions(options);
     const w = readableNow(n, opts);
-    if (w !== undefined) {
-      const rc = native.read(n, b, off, len);
-      w.readBlocked = wouldBlock(rc);
-      if (rc >= 0) return Promise.resolve(rc);
-      if (!w.readBlocked) return Promise.reject(errnoException(rc, 'read'));
-    }
+    const now = w === undefined ? undefined : readMadeNow(w, native.read(n, b, off, len), 'read');
+    if (now !== undefined) return now;
     return operate<number>(n, 'read', false, opts, new ReadWindow(n, b, off, len, ARM_READ, false), true, true);
   } catch (e) {
     return Promise.reject(e);
@@ -110,12 +106,8 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
     const opts = checkOptions(options);
     if (flags !== 0) return operate(n, 'recv', false, opts, () => settle(native.recv(n, b, 0, len, flags), 'recv'));
     const w = readableNow(n, opts);
-    if (w !== undefined) {
-      const rc = native.recv(n, b, 0, len, 0);
-      w.readBlocked = wouldBlock(rc);
-      if (rc >= 0) return Promise.resolve(rc);
-      if (!w.readBlocked) return Promise.reject(errnoException(rc, 'recv'));
-    }
+    const now = w === undefined ? undefined : readMadeNow(w, native.recv(n, b, 0, len, 0), 'recv');
+    if (now !== undefined) return now;
     return operate<number>(n, 'recv', false, opts, new ReadWindow(n, b, 0, len, ARM_RECV, false), true, true);
   } catch (e) {
     return Promise.reject(e);

@@ -305,8 +305,8 @@ function atOnce(watch: Watch, queue: Waiter[], readiness: boolean): boolean {
 
 /**
  * The watcher of `fd` when a readiness read (read, recv) may be made at once, by operate()'s rule
- * (not aborted, nothing queued, not deferred to epoll, within the budget): the caller makes it itself,
- * records whether it would block in `readBlocked`, and if it would, hands operate() its window with
+ * (not aborted, nothing queued, not deferred to epoll, within the budget): the caller makes it itself
+ * and hands the result to readMadeNow(); if that would block, it hands operate() its window with
  * `waitFirst` (the decision is taken). Undefined when it must wait: the same call to operate().
  * This saves a read that finds data its ReadWindow.
  */
@@ -316,10 +316,17 @@ export function readableNow(fd: number, options: AsyncOptions): Watch | undefine
   return atOnce(watch, watch.readers, true) ? watch : undefined;
 }
 
+/** The outcome of a read made at once (see readableNow): settled, or undefined when it would block. */
+export function readMadeNow(watch: Watch, rc: number, syscall: string): Promise<number> | undefined {
+  watch.readBlocked = wouldBlock(rc);
+  if (rc >= 0) return Promise.resolve(rc);
+  return watch.readBlocked ? undefined : Promise.reject(errnoException(rc, syscall));
+}
+
 /**
  * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
- * before SO_ERROR means anything, and a caller that made the call itself has its answer); if it would block, queues it until the descriptor is ready (as a
- * reader or a writer). `call` returns undefined while it would block, else the result.
+ * before SO_ERROR means anything, and a caller that made the call itself has its answer); if it would
+ * block, queues it until the descriptor is ready (as a reader or a writer). `call` returns undefined while it would block, else the result.
  * `readiness`: a reader whose call succeeds exactly when epoll reports readability (read, accept; not
  * MSG_OOB or MSG_ERRQUEUE), which may wait for it without trying first (see Watch.readBlocked).
  */

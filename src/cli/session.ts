@@ -37,8 +37,6 @@ export interface Done {
   code?: string;
 }
 
-export { UsageError };
-
 const E = osConstants.errno;
 const SIGINT = Symbol('SIGINT');
 const TIMEOUT = Symbol('timeout');
@@ -65,7 +63,6 @@ interface Ctx {
   /** The text argument, when the command has one. */
   text?: Buffer;
 }
-
 
 export class Session {
   trace = false;

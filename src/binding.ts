@@ -1,4 +1,5 @@
 // The only file that loads the addon. Everything native is typed here; nothing else touches it.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -119,12 +120,6 @@ export interface Native {
     UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
     READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ARM_RELEASE: number; ADDR_SLOT: number;
   };
-  /**
-   * fork(2) made survivable for Node (native/process.cc): the child's pid, 0 in the child, or -errno
-   * (-EBUSY: V8's workers did not park within `parkMs`; -EPERM: not the main thread; -ENOSYS: not
-   * Linux). In the child, `onExit` is called when its loop has no work left: 'beforeExit', then 'exit'.
-   */
-  fork(onExit: (event: 'beforeExit' | 'exit') => void, parkMs: number): number;
   /** _exit(2): never returns. */
   _exit(status: number): never;
   getpid(): number;
@@ -135,7 +130,7 @@ export interface Native {
   pidfd_open(pid: number): number;
   /** Requests in flight on this thread's libuv loop (fs, dns, stream writes…). */
   loopRequests(): number;
-  process: { WNOHANG: number; WUNTRACED: number; WCONTINUED: number; NODE_MODULE_VERSION: number };
+  process: { WNOHANG: number; WUNTRACED: number; WCONTINUED: number };
   /**
    * Registers the function that runs the listeners of signals that interrupted a blocking call
    * (native/interrupt.h). 0, or -EBUSY when another environment has it. Main thread only.
@@ -163,7 +158,56 @@ export interface Poller {
   close(): void;
 }
 
-// node-gyp-build picks prebuilds/<platform>-<arch>/*.node, else build/Release (compiled by `npm install`).
-// The package root is one level up from both src/ (tests) and dist/ (published code).
-const load = createRequire(__filename)('node-gyp-build') as (dir: string) => unknown;
+/** The fork target (native/fork_linux.cc, berkeley_sockets_fork.node): built per Node ABI, loaded on demand. */
+export interface ForkNative {
+  /** The NODE_MODULE_VERSION it was compiled against; nothing else in it may be called unless it is the running Node's. */
+  abi: number;
+  /**
+   * fork(2) made survivable for Node: the child's pid, 0 in the child, or -errno (-EBUSY: V8's workers
+   * did not park within `parkMs`; -EPERM: not the main thread). In the child, `onExit` is called when
+   * its loop has no work left: 'beforeExit', then 'exit'.
+   */
+  fork(onExit: (event: 'beforeExit' | 'exit') => void, parkMs: number): number;
+}
+
+const requireHere = createRequire(__filename);
+// The package root is one level up from both src/ (tests) and dist/ (published code). Like
+// node-gyp-build, BERKELEY_SOCKETS_PREBUILD=<dir> loads the addons of another tree (test:asan does).
+const root = process.env.BERKELEY_SOCKETS_PREBUILD ?? path.join(__dirname, '..');
+
+// node-gyp-build picks build/Release (compiled by `npm install`), else prebuilds/<platform>-<arch>/*.napi.node.
+const load = requireHere('node-gyp-build') as (dir: string) => unknown;
 export const native = load(path.join(__dirname, '..')) as Native;
+
+/** Where the fork target may be, in order: a source build for the running Node, then its prebuild. */
+export function forkCandidates(abi = process.versions.modules): string[] {
+  return [
+    path.join(root, 'build', 'Release', 'berkeley_sockets_fork.node'),
+    path.join(root, 'build', 'Debug', 'berkeley_sockets_fork.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'fork', `berkeley_sockets_fork.abi${abi}.node`),
+  ];
+}
+
+let forkLoaded: ForkNative | string | undefined;
+
+/**
+ * The fork target for the running Node, or why there is none (a sentence naming each file tried).
+ * Loaded once, on the first call: a process that never forks never maps it. Loading one built for
+ * another ABI runs only its N-API init, which reports its `abi`; it is then passed over, unused.
+ */
+export function loadFork(): ForkNative | string {
+  if (forkLoaded !== undefined) return forkLoaded;
+  const abi = Number(process.versions.modules);
+  const tried: string[] = [];
+  for (const file of forkCandidates()) {
+    if (!existsSync(file)) continue;
+    try {
+      const mod = requireHere(file) as ForkNative;
+      if (mod.abi === abi) return (forkLoaded = mod);
+      tried.push(`${file} is for ABI ${mod.abi}`);
+    } catch (e) {
+      tried.push(`${file} does not load (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  return (forkLoaded = tried.length > 0 ? tried.join('; ') : `none of ${forkCandidates().join(', ')} exists`);
+}

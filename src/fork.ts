@@ -5,8 +5,9 @@
  * A forked Node child works under conditions checked here before anything reaches the kernel: the
  * process was started with `node --single-threaded` (or `npx berkeley-sockets-run`), fork() is called
  * on the main thread with no Worker running, and no request (fs, dns, a stream write) is in flight.
- * native/process.cc does the rest: V8's fork-excluded heap re-marked MADV_DOFORK, V8's worker threads
- * parked across fork(2), uv_loop_fork() in the child. The child then never runs Node's teardown, which
+ * native/fork_linux.cc does the rest — V8's fork-excluded heap re-marked MADV_DOFORK, V8's worker
+ * threads parked across fork(2), uv_loop_fork() in the child — in a binary of its own, built per Node
+ * ABI and loaded on the first fork() only (binding.ts loadFork). The child then never runs Node's teardown, which
  * would wait for the parent's threads: when its loop runs out of work, or it calls process.exit(), it
  * emits 'beforeExit'/'exit' as Node would and ends with _exit(2). The README's "fork()" section says
  * what is and is not safe in the child.
@@ -16,7 +17,7 @@ import { constants as osConstants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { type Worker, isMainThread } from 'node:worker_threads';
-import { native } from './binding';
+import { type ForkNative, loadFork, native } from './binding';
 import { errnoException } from './errors';
 import { SocketHandle } from './handle';
 import { type AsyncOptions, abortError, checkOptions, operate } from './reactor';
@@ -95,8 +96,8 @@ process.on('worker', (w: Worker) => {
   w.once('exit', () => workers.delete(w));
 });
 
-/** Throws the error that says why fork() cannot be safe here, and what to do instead. */
-function checkForkable(): void {
+/** The fork target, or throws the error that says why fork() cannot be safe here, and what to do instead. */
+function checkForkable(): ForkNative {
   if (process.platform !== 'linux') {
     throw forkError('ERR_FORK_UNSUPPORTED', `fork() is implemented for Linux only (this is ${process.platform}): ` +
       'what V8 and Node need across fork(2) has not been measured elsewhere. Serve each client with a spawned ' +
@@ -112,10 +113,13 @@ function checkForkable(): void {
       "otherwise V8's garbage collector and compilers work on background threads, which do not exist in the " +
       `child, and the child hangs or crashes when it waits for them. ${HOW_TO_START}`);
   }
-  if (native.process.NODE_MODULE_VERSION !== Number(process.versions.modules)) {
-    throw forkError('ERR_FORK_UNSUPPORTED', `this build of the addon is for another Node (ABI ` +
-      `${native.process.NODE_MODULE_VERSION}, running ${process.versions.modules}); fork() uses V8's C++ ` +
-      'platform interface, which changes between Node versions. Rebuild it: `npm rebuild berkeley-sockets`');
+  const forker = loadFork();
+  if (typeof forker === 'string') {
+    throw forkError('ERR_FORK_UNSUPPORTED', `fork() needs berkeley_sockets_fork.node built for this Node ` +
+      `(${process.version}, ABI ${process.versions.modules}): it uses V8's C++ platform interface, which changes ` +
+      'between Node versions, so it is built per Node ABI (prebuilt for Node 20, 22, 24 and 26 on linux-x64). ' +
+      `Build it from source with \`npm rebuild berkeley-sockets --build-from-source\` (needs g++, make and ` +
+      `python3). Everything else works without it. Tried: ${forker}`);
   }
   if (workers.size > 0) {
     throw forkError('ERR_FORK_WORKERS_RUNNING', `fork() with ${workers.size} Worker thread(s) running: they ` +
@@ -129,6 +133,7 @@ function checkForkable(): void {
       `${what.length ? ` (${[...new Set(what)].join(', ')})` : ''}: they would never complete in the child, ` +
       'which could then never exit. Await them (fs, dns, writes to a full pipe…) before forking');
   }
+  return forker;
 }
 
 /**
@@ -149,14 +154,12 @@ function checkForkable(): void {
  * close(conn);                                                     // the parent
  */
 export function fork(): number {
-  checkForkable();
-  const pid = native.fork(onChildLoopEmpty, PARK_MS);
+  const pid = checkForkable().fork(onChildLoopEmpty, PARK_MS);
   if (pid === -EBUSY) {
     throw forkError('ERR_FORK_BUSY', `fork(): V8's worker threads did not become idle within ${PARK_MS} ms, so ` +
       'the child could not be made safe (is V8 really single-threaded?). Nothing was forked; try again');
   }
   if (pid === -EPERM) throw forkError('ERR_FORK_IN_WORKER', 'fork() must be called on the main thread');
-  if (pid === -ENOSYS) throw forkError('ERR_FORK_UNSUPPORTED', 'fork() is implemented for Linux only');
   if (pid < 0) throw errnoException(pid, 'fork');
   if (pid === 0) becomeChild();
   return pid;

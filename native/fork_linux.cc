@@ -101,8 +101,13 @@ int DontForkRanges(std::vector<Range>* out) {
       continue;
     }
     if (len < 8 || std::strncmp(line, "VmFlags:", 8) != 0) continue;
-    std::string flags = " " + std::string(line + 8, len - 8) + " ";
-    auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos; };
+    // Each flag is two letters between spaces: " dc " matches the flag, never part of another.
+    std::string flags(" ");
+    flags.append(line + 8, len - 8).append(" ");
+    auto has = [&](const char* f) {
+      char word[5] = {' ', f[0], f[1], ' ', '\0'};
+      return flags.find(word) != std::string::npos;
+    };
     if (has("dc") && !has("io") && !has("pf") && end > start) out->push_back({start, end - start});
   }
   return 0;

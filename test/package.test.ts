@@ -66,9 +66,13 @@ describe('package', () => {
     for (const f of [pkg.exports['.'].import, pkg.exports['.'].require]) expect(existsSync(path.join(root, f))).toBe(true);
   });
 
-  it('builds with node-gyp-build on install and prebuilds with prebuildify', () => {
+  it('builds with node-gyp-build on install, and prebuilds only when packed or asked (never as a side effect of build)', () => {
     expect(pkg.scripts.install).toBe('node-gyp-build');
-    expect(pkg.scripts.prebuild).toBe('prebuildify --napi --strip');
+    // npm runs pre<name> before <name>: a "prebuild" script would run with every `npm run build`.
+    expect(pkg.scripts).not.toHaveProperty('prebuild');
+    expect(pkg.scripts.prepack).toContain('scripts/prebuild.mjs');
+    expect(pkg.scripts.prebuilds).toContain('scripts/prebuild.mjs');
+    expect(pkg.files).toContain('prebuilds/');
     expect(pkg.dependencies).toHaveProperty('node-addon-api');
     expect(pkg.dependencies).toHaveProperty('node-gyp-build');
     const gyp = readFileSync(path.join(root, 'binding.gyp'), 'utf8');

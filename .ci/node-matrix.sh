@@ -81,10 +81,13 @@ for major in $LINES; do
   mkdir -p "$consumer"
   echo '{ "name": "consumer", "private": true, "type": "module" }' > "$consumer/package.json"
   cp test/fixtures/install-smoke.mjs "$consumer/"
+  # Only node from the line under test: its bin/ may be /usr/bin, with the compilers in it.
+  mkdir -p "$consumer/.node-bin"
+  ln -sfn "$dist/bin/node" "$consumer/.node-bin/node"
   status=0
   (
     cd "$consumer"
-    export PATH="$dist/bin:$nocc"
+    export PATH="$consumer/.node-bin:$nocc"
     for tool in g++ cc make python3; do
       if command -v "$tool" >/dev/null; then echo "node-matrix: $tool is still on PATH" >&2; exit 1; fi
     done

@@ -70,7 +70,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   socklen_t len;
   int err;
-  int conn = Retrying(info.Env(), &err, [&] {
+  int conn = Retrying(info.Env(), fd, &err, [&] {
     len = sizeof ss;
 #ifdef SOCK_CLOEXEC
     return ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);

@@ -13,6 +13,7 @@
 
 #include <napi.h>
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -50,6 +51,29 @@ auto Retrying(napi_env env, int* err, Call call) -> decltype(call()) {
     *err = errno;
   } while (rc < 0 && *err == EINTR && blocking.Retry());
   return rc;
+}
+
+// The same for a call on one descriptor, which must not outlive the file it started on: a listener that
+// ran during the call may have closed the handle, and a new socket taken the same number (the kernel
+// hands out the lowest free one). Retrying on the number would then read another socket's data or
+// accept another listener's connection. So the file is identified (fstat(2): device and inode) before
+// the listeners run and again after; if it is gone or another, the call fails with EBADF, as it would
+// have had the handle been closed before it. Costs two fstat(2) per interruption, none otherwise.
+template <typename Call>
+auto Retrying(napi_env env, int fd, int* err, Call call) -> decltype(call()) {
+  BlockingCall blocking(env);
+  for (;;) {
+    auto rc = call();
+    *err = errno;
+    if (rc >= 0 || *err != EINTR) return rc;
+    struct stat before, after;
+    bool known = ::fstat(fd, &before) == 0;
+    if (!blocking.Retry()) return rc;  // a listener threw: JavaScript sees its exception
+    if (!known || ::fstat(fd, &after) != 0 || before.st_dev != after.st_dev || before.st_ino != after.st_ino) {
+      *err = EBADF;
+      return rc;
+    }
+  }
 }
 
 // write(2) on a socket whose peer is gone raises SIGPIPE (send paths add MSG_NOSIGNAL; write(2) has no

@@ -87,7 +87,7 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   msg.msg_control = controlLen > 0 ? control : nullptr;
   msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] { return ::sendmsg(fd, &msg, flags | kNoSignal); });
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] { return ::sendmsg(fd, &msg, flags | kNoSignal); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -114,7 +114,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   msghdr msg;
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] {
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] {
     // Reset on every attempt: the kernel rewrites the lengths.
     std::memset(&msg, 0, sizeof msg);
     msg.msg_name = &ss;

@@ -21,7 +21,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] { return ::read(fd, data, len); });
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] { return ::read(fd, data, len); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -32,7 +32,7 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len)) return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] {
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] {
     return GuardingSigpipe() ? WriteWithoutSigpipe(fd, data, len) : ::write(fd, data, len);
   });
   return Result(info.Env(), static_cast<double>(n), err);
@@ -45,7 +45,7 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] { return ::recv(fd, data, len, flags); });
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] { return ::recv(fd, data, len, flags); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -56,7 +56,7 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   size_t len;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags)) return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] { return ::send(fd, data, len, flags | kNoSignal); });
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] { return ::send(fd, data, len, flags | kNoSignal); });
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -73,7 +73,7 @@ Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   socklen_t alen;
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] {
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] {
     alen = sizeof ss;
     return ::recvfrom(fd, data, len, flags, reinterpret_cast<sockaddr*>(&ss), &alen);
   });
@@ -92,7 +92,7 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
       !ArgAddrIn(info, 5, &ss, &alen))
     return {};
   int err;
-  ssize_t n = Retrying(info.Env(), &err, [&] {
+  ssize_t n = Retrying(info.Env(), fd, &err, [&] {
     return ::sendto(fd, data, len, flags | kNoSignal, reinterpret_cast<const sockaddr*>(&ss), alen);
   });
   return Result(info.Env(), static_cast<double>(n), err);

@@ -107,6 +107,25 @@ describe.skipIf(process.platform !== 'linux')('signals during blocking calls', (
     expect(await c.exit).toEqual({ code: 0, signal: null });
   });
 
+  it('fails a read with EBADF when a listener closed its handle and a new socket took the number', async () => {
+    const c = start('read-closed');
+    expect(await c.next()).toMatchObject({ ready: true });
+    await blocked(c.child.pid!);
+    c.child.kill('SIGINT');
+    // Retried on the number, the read would return 'for x only': another socket's data.
+    expect(await c.next()).toMatchObject({ code: 'EBADF', syscall: 'read', reused: true, xGot: 'for x only' });
+    expect(await c.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('fails an accept with EBADF when a listener closed the listening handle and a new listener took the number', async () => {
+    const c = start('accept-closed');
+    expect(await c.next()).toMatchObject({ ready: true });
+    await blocked(c.child.pid!);
+    c.child.kill('SIGINT');
+    expect(await c.next()).toMatchObject({ code: 'EBADF', syscall: 'accept', reused: true, otherAccepted: true });
+    expect(await c.exit).toEqual({ code: 0, signal: null });
+  });
+
   it('a listener that throws ends the blocking call with its exception; the socket still works', async () => {
     const c = start('accept-throw');
     const { port } = (await c.next()) as { port: number };

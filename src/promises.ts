@@ -50,7 +50,7 @@ export async function accept<F extends number>(fd: SocketHandle<F> | number, opt
     const conn = settle(native.accept(n, flags, addrOut), 'accept');
     if (conn === undefined) return undefined;
     return { fd: new SocketHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
-  }, false, true);
+  }, false, 'accept');
 }
 
 /**

@@ -60,6 +60,12 @@ class Watch {
    */
   readBlocked = false;
   readDeferred = 0;
+  /**
+   * The same for accept, kept apart: a listening socket is readable only when a connection is pending,
+   * so accept's EAGAIN says nothing of read(2), which the kernel refuses there at once (ENOTCONN).
+   * Shared, an accept that had to wait made the next read wait for a readability that never comes.
+   */
+  acceptBlocked = false;
 
   constructor(readonly fd: number, referenced: boolean) {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
@@ -131,12 +137,12 @@ class Watch {
       // returns the real error (ECONNREFUSED from SO_ERROR, ECONNRESET from read…).
       this.events = 0;
       events = UV_READABLE | UV_WRITABLE;
-      this.readBlocked = false;
+      this.readBlocked = this.acceptBlocked = false;
     }
     // Readable with nobody waiting (data came while idle): stop watching, or level-triggered epoll
     // would report it on every turn of the loop until someone reads; the next read tries at once.
     const unwanted = (events & (UV_READABLE | UV_DISCONNECT)) !== 0 && this.readers.length === 0;
-    if (unwanted) this.readBlocked = false;
+    if (unwanted) this.readBlocked = this.acceptBlocked = false;
     if (events & (UV_READABLE | UV_DISCONNECT)) drain(this.readers);
     if (events & UV_WRITABLE) drain(this.writers);
     this.update(unwanted);
@@ -299,9 +305,25 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
  * Whether a call may be made at once: nothing queued before it, and for a readiness read, neither
  * deferred to epoll (Watch.readBlocked) nor past this turn's budget.
  */
-function atOnce(watch: Watch, queue: Waiter[], readiness: boolean): boolean {
-  return queue.length === 0 && !(readiness && (watch.readBlocked ? (++watch.readDeferred & 7) !== 0 : !spendImmediate()));
+function atOnce(watch: Watch, queue: Waiter[], readiness: Readiness): boolean {
+  if (queue.length !== 0) return false;
+  if (readiness === false) return true;
+  const blocked = readiness === 'accept' ? watch.acceptBlocked : watch.readBlocked;
+  return blocked ? (++watch.readDeferred & 7) === 0 : spendImmediate();
 }
+
+/** Records whether a readiness call of this kind would have blocked (Watch.readBlocked, acceptBlocked). */
+function markBlocked(watch: Watch, readiness: Readiness, blocked: boolean): void {
+  if (readiness === 'accept') watch.acceptBlocked = blocked;
+  else if (readiness) watch.readBlocked = blocked;
+}
+
+/**
+ * A reader whose call succeeds exactly when epoll reports readability, and which may therefore wait
+ * for it without trying first (Watch.readBlocked): true for the read family (read, recv, recvfrom
+ * with no flags), 'accept' for accept; false for every other call.
+ */
+export type Readiness = boolean | 'accept';
 
 /**
  * The watcher of `fd` when a readiness read (read, recv) may be made at once, by operate()'s rule
@@ -327,12 +349,12 @@ export function readMadeNow(watch: Watch, rc: number, syscall: string): Promise<
  * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
  * before SO_ERROR means anything, and a caller that made the call itself has its answer); if it would
  * block, queues it until the descriptor is ready (as a reader or a writer). `call` returns undefined while it would block, else the result.
- * `readiness`: a reader whose call succeeds exactly when epoll reports readability (read, accept; not
+ * `readiness` (see Readiness): a reader whose call succeeds exactly when epoll reports readability (read, accept; not
  * MSG_OOB or MSG_ERRQUEUE), which may wait for it without trying first (see Watch.readBlocked).
  */
 export function operate<T>(
   fd: number, syscall: string, write: boolean, options: AsyncOptions, call: (() => T | undefined) | ReadWindow,
-  waitFirst = false, readiness = false,
+  waitFirst = false, readiness: Readiness = false,
 ): Promise<T> {
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -341,7 +363,7 @@ export function operate<T>(
   if (!waitFirst && atOnce(watch, queue, readiness)) {
     try {
       const v = typeof call === 'function' ? call() : (call.call() as T | undefined);
-      if (readiness) watch.readBlocked = v === undefined;
+      markBlocked(watch, readiness, v === undefined);
       if (v !== undefined) return Promise.resolve(v);
     } catch (e) {
       return Promise.reject(e);
@@ -445,7 +467,7 @@ class Pending<T> implements Waiter {
     call: (() => T | undefined) | ReadWindow,
     private readonly watch: Watch,
     private readonly queue: Waiter[],
-    private readonly readiness: boolean,
+    private readonly readiness: Readiness,
     private readonly signal: AbortSignal | undefined,
   ) {
     if (typeof call === 'function') {
@@ -467,7 +489,7 @@ class Pending<T> implements Waiter {
       return true;
     }
     if (v === undefined) {
-      if (this.readiness) this.watch.readBlocked = true;
+      markBlocked(this.watch, this.readiness, true);
       return false;
     }
     this.done();

@@ -170,6 +170,28 @@ describe('promises: abort, timeout and close', () => {
   });
 });
 
+describe('promises: calls the kernel refuses at once', () => {
+  it('fails a read or recv on a listening socket with ENOTCONN, as read(2) does, even after an accept had to wait', async () => {
+    const { srv } = tcpListener();
+    track(srv);
+    // An accept with no client waits for readability; the reads after it must not wait for the same.
+    const ac = new AbortController();
+    const waiting = p.accept(srv, { signal: ac.signal }).catch((e: Error) => e);
+    await sleep(20);
+    ac.abort();
+    expect(await waiting).toMatchObject({ name: 'AbortError' });
+    for (let i = 0; i < 9; i++) {
+      await expect(p.read(srv, Buffer.alloc(8), undefined, undefined, { timeout: 2000 })).rejects.toMatchObject({ code: 'ENOTCONN', syscall: 'read' });
+    }
+    await expect(p.recv(srv, Buffer.alloc(8), undefined, 0, { timeout: 2000 })).rejects.toMatchObject({ code: 'ENOTCONN', syscall: 'recv' });
+    // And the listener still accepts.
+    const c = track(socket(AF_INET, SOCK_STREAM, 0));
+    const accepted = p.accept(srv, { timeout: 2000 });
+    await p.connect(c, loopback(getsockname(srv).port));
+    track((await accepted).fd);
+  });
+});
+
 describe('promises: datagrams and poll', () => {
   it('iterates datagrams with their senders', async () => {
     const { udpSocket } = await import('./helpers');

@@ -21,6 +21,10 @@ export function beforeClose(fd: number): void {
   if (closeHook !== undefined) closeHook(fd);
 }
 
+// fromFd() adopts a descriptor that may already be watched (a raw number used with the promises API):
+// that watcher is the same file's, and stays.
+let adopting = false;
+
 /**
  * Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd): a byte
  * per number, as descriptors are small and dense (a Set costs a hash insert and delete per socket);
@@ -111,6 +115,11 @@ export class SocketHandle<F extends number = number> {
     if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
     this.#fd = fd;
     own(fd);
+    // The kernel just gave this number to a new file (socket, accept, socketpair, SCM_RIGHTS…). A
+    // watcher still keyed by it belongs to a file closed behind the library's back (fs.closeSync, a
+    // released number closed by its new owner): it would treat the new socket as non-blocking when it
+    // is not, and its first read would block the event loop. Drop it; the next async call makes a new one.
+    if (closeHook !== undefined && !adopting) closeHook(fd);
     const fresh = SocketHandle.#fresh;
     fresh.push(this);
     if (fresh.length >= 1024) SocketHandle.#registerFresh();
@@ -208,5 +217,10 @@ export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
   if (isOwned(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
   const rc = native.fcntl(n, native.constants.F_GETFD, 0);
   if (rc < 0) throw errnoException(rc, 'fcntl');
-  return new SocketHandle<F>(n);
+  adopting = true;
+  try {
+    return new SocketHandle<F>(n);
+  } finally {
+    adopting = false;
+  }
 }

@@ -1,5 +1,6 @@
 // berkeley-sockets/promises: the same calls, never blocking the event loop.
 import { once } from 'node:events';
+import { closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -189,6 +190,33 @@ describe('promises: calls the kernel refuses at once', () => {
     const accepted = p.accept(srv, { timeout: 2000 });
     await p.connect(c, loopback(getsockname(srv).port));
     track((await accepted).fd);
+  });
+});
+
+describe('promises: a number closed behind the library\'s back', () => {
+  it('never blocks the event loop when the kernel gives a watched number to a new socket', async () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_STREAM, 0);
+    track(b);
+    const n = a.release();
+    writeSync(b, 'x');
+    expect(await p.read(n, Buffer.alloc(1))).toBe(1); // n is now watched
+    closeSync(n); // closed by another owner: the library is not told
+    const [x, y] = socketpair(AF_UNIX, SOCK_STREAM, 0).map(track);
+    expect(x.fd).toBe(n);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    try {
+      // Nothing to read: the read must wait for data without holding the loop (timers tick), then time out.
+      await expect(p.read(x, Buffer.alloc(1), undefined, undefined, { timeout: 300 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(ticks).toBeGreaterThanOrEqual(5);
+      expect(getNonBlocking(x)).toBe(true);
+      // And it still reads what arrives.
+      setTimeout(() => writeSync(y, 'late'), 20);
+      const buf = Buffer.alloc(8);
+      expect(buf.toString('utf8', 0, await p.read(x, buf, undefined, undefined, { timeout: 2000 }))).toBe('late');
+    } finally {
+      clearInterval(timer);
+    }
   });
 });
 

@@ -187,6 +187,11 @@ bool BlockingCall::Retry() {
   return ok;
 }
 
+bool BlockingCall::Settle() {
+  if (!active_ || outer_) return true;  // a nested call: the outer one settles
+  return Retry();  // the same: run the listeners of what arrived, outside the blocking state
+}
+
 void RegisterInterrupt(Napi::Env env, Napi::Object exports) {
   exports.Set("chainSignal", Napi::Function::New(env, ChainSignal, "chainSignal"));
   exports.Set("setSignalDispatcher", Napi::Function::New(env, SetSignalDispatcher, "setSignalDispatcher"));

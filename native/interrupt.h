@@ -34,6 +34,12 @@ class BlockingCall {
   // listener threw, and the native function must return at once so that JavaScript sees the exception.
   bool Retry();
 
+  // Call after the system call succeeded. A signal that came while it waited, but did not interrupt
+  // it (write(2) and read(2) return the bytes moved so far instead of EINTR), has its listeners run
+  // now, before the result goes back: a loop around the call (writeAll, readExactly) would otherwise
+  // block again with the listener still waiting for the event loop. False when a listener threw.
+  bool Settle();
+
  private:
   napi_env env_;
   bool active_;
@@ -50,6 +56,7 @@ auto Retrying(napi_env env, int* err, Call call) -> decltype(call()) {
     rc = call();
     *err = errno;
   } while (rc < 0 && *err == EINTR && blocking.Retry());
+  if (rc >= 0) blocking.Settle();  // a listener that threw leaves its exception pending: JS sees it
   return rc;
 }
 
@@ -65,7 +72,11 @@ auto Retrying(napi_env env, int fd, int* err, Call call) -> decltype(call()) {
   for (;;) {
     auto rc = call();
     *err = errno;
-    if (rc >= 0 || *err != EINTR) return rc;
+    if (rc >= 0) {
+      blocking.Settle();  // a listener that threw leaves its exception pending: JS sees it
+      return rc;
+    }
+    if (*err != EINTR) return rc;
     struct stat before, after;
     bool known = ::fstat(fd, &before) == 0;
     if (!blocking.Retry()) return rc;  // a listener threw: JavaScript sees its exception

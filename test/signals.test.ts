@@ -107,6 +107,15 @@ describe.skipIf(process.platform !== 'linux')('signals during blocking calls', (
     expect(await c.exit).toEqual({ code: 0, signal: null });
   });
 
+  it('a listener that throws ends writeAll blocked after a partial write, as it ends write', async () => {
+    const c = start('writeall-throw');
+    expect(await c.next()).toMatchObject({ ready: true });
+    await blocked(c.child.pid!);
+    c.child.kill('SIGINT');
+    expect(await c.next()).toMatchObject({ message: 'stop writing', callsDuring: 1 });
+    expect(await c.exit).toEqual({ code: 0, signal: null });
+  });
+
   it('fails a read with EBADF when a listener closed its handle and a new socket took the number', async () => {
     const c = start('read-closed');
     expect(await c.next()).toMatchObject({ ready: true });

@@ -7,7 +7,8 @@ import { getSystemErrorName, inspect } from 'node:util';
 export interface ErrorTarget {
   address?: string;
   port?: number;
-  path?: string;
+  /** An AF_UNIX name: a Buffer when its bytes are not UTF-8 (see UnixAddress). */
+  path?: string | Buffer;
 }
 
 /**
@@ -24,13 +25,14 @@ export class SystemError extends Error {
   readonly syscall: string;
   declare readonly address?: string;
   declare readonly port?: number;
-  declare readonly path?: string;
+  declare readonly path?: string | Buffer;
   /** The host name given to getaddrinfo, when that is what failed. */
   declare readonly hostname?: string;
 
   constructor(code: string, errno: number, syscall: string, target?: ErrorTarget, detail?: string) {
     let where = '';
-    if (target?.path !== undefined) where = ` ${target.path}`;
+    // A name that is not UTF-8 is shown byte for byte (latin1 maps each byte to one character).
+    if (target?.path !== undefined) where = ` ${typeof target.path === 'string' ? target.path : target.path.toString('latin1')}`;
     else if (target?.address !== undefined) {
       // As Node's exceptionWithHostPort: port 0 (let the kernel choose) is not shown.
       where = target.port ? ` ${fmtHost(target.address)}:${target.port}` : ` ${target.address}`;
@@ -41,7 +43,7 @@ export class SystemError extends Error {
     this.syscall = syscall;
     if (target?.address !== undefined) (this as { address?: string }).address = target.address;
     if (target?.port) (this as { port?: number }).port = target.port;
-    if (target?.path !== undefined) (this as { path?: string }).path = target.path;
+    if (target?.path !== undefined) (this as { path?: string | Buffer }).path = target.path;
   }
 
 }

@@ -31,11 +31,14 @@ export interface Inet6Address {
 
 /**
  * An AF_UNIX endpoint: a filesystem path, a Linux abstract name (first character '\0'), or '' for an
- * unnamed socket (socketpair, or a client that never bound).
+ * unnamed socket (socketpair, or a client that never bound). The kernel's bytes are kept exactly: `path`
+ * is a string when they are valid UTF-8 (it encodes back to the same bytes), and a Buffer of the bytes
+ * themselves when they are not (a name is any bytes to the kernel). Either form is accepted back, so
+ * `connect(fd, getsockname(srv))` reaches the same socket whatever its name.
  */
 export interface UnixAddress {
   family: number;
-  path: string;
+  path: string | Buffer;
 }
 
 /** A family this library does not decode (AF_PACKET, AF_NETLINK…): the raw sockaddr bytes. */
@@ -418,7 +421,10 @@ export function decodeSockaddrAt(b: Uint8Array, offset: number, length: number):
     if (p.length === 0) return { family, path: '' };
     // Abstract names keep their leading NUL and every byte; filesystem paths end at the first NUL.
     const end = p[0] === 0 ? p.length : p.indexOf(0) === -1 ? p.length : p.indexOf(0);
-    return { family, path: Buffer.from(p.buffer, p.byteOffset, end).toString('utf8') };
+    const raw = Buffer.from(p.buffer, p.byteOffset, end);
+    const text = raw.toString('utf8');
+    // U+FFFD stands for bytes that are not UTF-8, unless the name really has it: compare to be sure.
+    return { family, path: text.includes('\ufffd') && !Buffer.from(text, 'utf8').equals(raw) ? Buffer.from(raw) : text };
   }
   return { family, bytes: Buffer.from(b.subarray(offset, offset + length)) };
 }

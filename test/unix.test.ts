@@ -46,6 +46,37 @@ function abstractName(): string {
 }
 
 
+describe('AF_UNIX names that are not UTF-8', () => {
+  const cases: [string, () => Buffer][] = [
+    ['a filesystem path', () => Buffer.concat([Buffer.from(join(dir, 'n')), Buffer.from([0xff, 0xfe, 0x41])])],
+    ...(isLinux ? [['an abstract name', () => Buffer.concat([Buffer.from(abstractName()), Buffer.from([0xc3, 0x28, 0x80])])] as [string, () => Buffer]] : []),
+  ];
+  for (const [what, make] of cases) {
+    it(`returns ${what} byte for byte, and connect(getsockname(srv)) reaches the server`, () => {
+      const name = make();
+      const srv = track(socket(AF_UNIX, SOCK_STREAM, 0));
+      bind(srv, { family: AF_UNIX, path: name });
+      listen(srv, 1);
+      const got = getsockname(srv);
+      expect(Buffer.isBuffer(got.path)).toBe(true);
+      expect(Buffer.compare(got.path as Buffer, name)).toBe(0);
+      const c = track(socket(AF_UNIX, SOCK_STREAM, 0));
+      connect(c, got);
+      const { fd, address } = accept(srv);
+      track(fd);
+      expect(Buffer.compare(getpeername(c).path as Buffer, name)).toBe(0);
+      expect(address).toEqual({ family: AF_UNIX, path: '' });
+    });
+  }
+
+  it('keeps a valid UTF-8 name a string, U+FFFD included', () => {
+    const name = join(dir, 'caf\u00e9-\ufffd');
+    const srv = track(socket(AF_UNIX, SOCK_STREAM, 0));
+    bind(srv, { family: AF_UNIX, path: name });
+    expect(getsockname(srv).path).toBe(name);
+  });
+});
+
 describe('AF_UNIX stream sockets on a filesystem path', () => {
   it('binds to a path, creates the socket file, and connects a client', () => {
     const path = join(dir, 'server.sock');

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   dropFrom = Date.now() / 1000;
   try {
     // The lab's own limit is an AbortSignal, so it cannot be mistaken for the kernel's ETIMEDOUT.
-    await promises.read(cli, buf, undefined, undefined, { signal: AbortSignal.timeout((expected + 10) * 1000) });
+    await promises.read(cli, buf, undefined, { signal: AbortSignal.timeout((expected + 10) * 1000) });
     console.log('   the read returned: the peer did not vanish?');
   } catch (e) {
     const err = e as { code?: string; message: string };

@@ -33,9 +33,9 @@ function write_to_socket(sock: Fd, buffer: Uint8Array, size: number): boolean {
   while (total_bytes < size) {
     let bytes_written: number;
     try {
-      // C: write(sock, buffer + total_bytes, size - total_bytes). The library's write takes the
-      // count, then the offset into the buffer, where C does pointer arithmetic.
-      bytes_written = write(sock, buffer, size - total_bytes, total_bytes);
+      // C: write(sock, buffer + total_bytes, size - total_bytes). C's pointer arithmetic is a
+      // subarray here: a view of the same memory, from that byte on (nothing is copied).
+      bytes_written = write(sock, buffer.subarray(total_bytes), size - total_bytes);
     } catch (e) {
       // The C version retries when errno == EINTR; the library already does (as Python does since
       // PEP 475), so an error that gets here is real: EPIPE, ECONNRESET…
@@ -58,7 +58,7 @@ function read_from_socket(sock: Fd, buffer: Uint8Array, size: number): boolean {
   while (total_bytes < size) {
     let new_bytes: number;
     try {
-      new_bytes = read(sock, buffer, size - total_bytes, total_bytes); // C: read(sock, buffer + total_bytes, …)
+      new_bytes = read(sock, buffer.subarray(total_bytes), size - total_bytes); // C: read(sock, buffer + total_bytes, …)
     } catch (e) {
       console.error(`read_from_socket: ${(e as Error).message}`);
       return false;

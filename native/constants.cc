@@ -303,6 +303,16 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef IPV6_TCLASS
   BS_CONST(IPV6_TCLASS);
 #endif
+  // RFC 3542: the hop limit and traffic class of received datagrams, as ancillary data.
+#ifdef IPV6_RECVHOPLIMIT
+  BS_CONST(IPV6_RECVHOPLIMIT);
+#endif
+#ifdef IPV6_HOPLIMIT
+  BS_CONST(IPV6_HOPLIMIT);
+#endif
+#ifdef IPV6_RECVTCLASS
+  BS_CONST(IPV6_RECVTCLASS);
+#endif
 #ifdef IPV6_RECVERR
   BS_CONST(IPV6_RECVERR);
 #endif

@@ -172,6 +172,23 @@ Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), name);
 }
 
+// if_nameindex() -> [[index, name], …], or -errno. The list is the C library's: copied, then freed.
+Napi::Value IfNameIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct if_nameindex* list = ::if_nameindex();
+  if (list == nullptr) return Napi::Number::New(env, -errno);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (struct if_nameindex* p = list; p->if_index != 0 || p->if_name != nullptr; p++) {
+    Napi::Array row = Napi::Array::New(env, 2);
+    row.Set(0u, Napi::Number::New(env, p->if_index));
+    row.Set(1u, Napi::String::New(env, p->if_name != nullptr ? p->if_name : ""));
+    out.Set(n++, row);
+  }
+  ::if_freenameindex(list);
+  return out;
+}
+
 // strerror(errnum) -> text. A negative errnum is read as -errno, this addon's convention (INT32_MIN has
 // no positive counterpart and stays as it is). strerror_r: strerror's buffer for unknown numbers is
 // shared by every thread.
@@ -205,6 +222,7 @@ void RegisterResolve(Napi::Env env, Napi::Object exports) {
   exports.Set("inet_ntop", Napi::Function::New(env, InetNtop, "inet_ntop"));
   exports.Set("if_nametoindex", Napi::Function::New(env, IfNameToIndex, "if_nametoindex"));
   exports.Set("if_indextoname", Napi::Function::New(env, IfIndexToName, "if_indextoname"));
+  exports.Set("if_nameindex", Napi::Function::New(env, IfNameIndex, "if_nameindex"));
   exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
   exports.Set("gai_strerror", Napi::Function::New(env, GaiStrError, "gai_strerror"));
 }

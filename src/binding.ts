@@ -100,6 +100,8 @@ export interface Native {
   inet_aton(src: string): number;
   if_nametoindex(name: string): number;
   if_indextoname(index: number): string | undefined;
+  /** if_nameindex(3): [if_index, if_name] per interface, or -errno. */
+  if_nameindex(): [index: number, name: string][] | number;
   strerror(errno: number): string;
   gai_strerror(code: number): string;
   /** poll(2) over [fd, events, revents] triples; revents written back. */

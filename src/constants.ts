@@ -152,6 +152,11 @@ export const IPV6_LEAVE_GROUP: SockOpt<'ipv6_mreq'> = c.IPV6_LEAVE_GROUP as neve
 export const IPV6_RECVPKTINFO: SockOpt<'int'> | undefined = c.IPV6_RECVPKTINFO as never;
 export const IPV6_PKTINFO: number | undefined = c.IPV6_PKTINFO;
 export const IPV6_TCLASS: SockOpt<'int'> | undefined = c.IPV6_TCLASS as never;
+
+// RFC 3542: the hop limit and traffic class of received datagrams, as ancillary data.
+export const IPV6_RECVHOPLIMIT: SockOpt<'int'> | undefined = c.IPV6_RECVHOPLIMIT as never;
+export const IPV6_HOPLIMIT: SockOpt<'int'> | undefined = c.IPV6_HOPLIMIT as never;
+export const IPV6_RECVTCLASS: SockOpt<'int'> | undefined = c.IPV6_RECVTCLASS as never;
 export const IPV6_RECVERR: SockOpt<'int'> | undefined = c.IPV6_RECVERR as never;
 export const IPV6_MTU: SockOpt<'int'> | undefined = c.IPV6_MTU as never;
 

@@ -19,7 +19,7 @@ import { inspect } from 'node:util';
 import { type Worker, isMainThread } from 'node:worker_threads';
 import { type ForkNative, loadFork, native } from './binding';
 import { errnoException } from './errors';
-import { SocketHandle } from './handle';
+import { SocketHandle, newHandle } from './handle';
 import { type AsyncOptions, abortError, checkOptions, operate } from './reactor';
 import { INT32_MAX, checkInt, checkInt32 } from './validate';
 
@@ -255,7 +255,7 @@ export async function waitpidAsync(pid: number, options?: AsyncOptions): Promise
     if (fd === -ESRCH) return reap(pid) ?? (await pollWait(pid, opts, wait)); // it ended in between
     if (fd === -ENOSYS) return await pollWait(pid, opts, wait);
     if (fd < 0) throw errnoException(fd, 'pidfd_open');
-    wait.pidfd = new SocketHandle(fd);
+    wait.pidfd = newHandle(fd);
     try {
       // A pidfd becomes readable when its process ends; reap it then (it is already a zombie).
       return await operate(fd, 'waitpid', false, opts, () => reap(pid), true);

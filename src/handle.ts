@@ -21,9 +21,13 @@ export function beforeClose(fd: number): void {
   if (closeHook !== undefined) closeHook(fd);
 }
 
-// fromFd() adopts a descriptor that may already be watched (a raw number used with the promises API):
-// that watcher is the same file's, and stays.
-let adopting = false;
+// Where the number a new handle takes comes from: the caller (`new SocketHandle(n)`, which must not
+// take a number another handle owns), the kernel (a call of this library just created it: any watcher
+// still keyed by it is stale), or fromFd() (an open descriptor adopted: a watcher on it is the same file's).
+const FROM_CALLER = 0;
+const FROM_KERNEL = 1;
+const ADOPTED = 2;
+let origin = FROM_CALLER;
 
 /**
  * Descriptor numbers owned by a live SocketHandle of this thread (one owner each; see fromFd): a byte
@@ -110,16 +114,21 @@ export class SocketHandle<F extends number = number> {
 
   /** Takes ownership of `fd`; prefer `fromFd()`, which checks the number is open. */
   constructor(fd: number) {
+    const from = origin;
+    origin = FROM_CALLER;
     // A fraction would be truncated by the addon to another descriptor's number: refuse it here.
     if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number', fd);
     if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange('fd', `an integer >= 0 && <= ${INT32_MAX}`, fd);
+    if (from === FROM_CALLER && isOwned(fd)) {
+      throw invalidArgValue('fd', fd, 'is already owned by a SocketHandle (release() it first, or use that handle)');
+    }
     this.#fd = fd;
     own(fd);
     // The kernel just gave this number to a new file (socket, accept, socketpair, SCM_RIGHTS…). A
     // watcher still keyed by it belongs to a file closed behind the library's back (fs.closeSync, a
     // released number closed by its new owner): it would treat the new socket as non-blocking when it
     // is not, and its first read would block the event loop. Drop it; the next async call makes a new one.
-    if (closeHook !== undefined && !adopting) closeHook(fd);
+    if (closeHook !== undefined && from === FROM_KERNEL) closeHook(fd);
     const fresh = SocketHandle.#fresh;
     fresh.push(this);
     if (fresh.length >= 1024) SocketHandle.#registerFresh();
@@ -185,6 +194,12 @@ export class SocketHandle<F extends number = number> {
   }
 }
 
+/** @internal A handle for a descriptor a system call of this library just created (socket, accept…). */
+export function newHandle<F extends number = number>(fd: number): SocketHandle<F> {
+  origin = FROM_KERNEL;
+  return new SocketHandle<F>(fd);
+}
+
 /** What every call accepts as a socket: a handle, or a raw descriptor number it does not own. */
 export type Fd = SocketHandle<number> | number;
 
@@ -217,10 +232,6 @@ export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
   if (isOwned(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
   const rc = native.fcntl(n, native.constants.F_GETFD, 0);
   if (rc < 0) throw errnoException(rc, 'fcntl');
-  adopting = true;
-  try {
-    return new SocketHandle<F>(n);
-  } finally {
-    adopting = false;
-  }
+  origin = ADOPTED;
+  return new SocketHandle<F>(n);
 }

@@ -33,9 +33,9 @@ export { fdOf, toNetSocket, toNetServer } from './interop';
 export { select, poll, FdSet, FD_ZERO, FD_SET, FD_CLR, FD_ISSET } from './select';
 export type { SelectTimeout, SelectResult, PollFd } from './select';
 export {
-  getaddrinfo, getnameinfo, gethostname, if_nametoindex, if_indextoname, strerror, gai_strerror,
+  getaddrinfo, getnameinfo, gethostname, if_nametoindex, if_indextoname, if_nameindex, strerror, gai_strerror,
 } from './resolve';
-export type { AddrInfo, AddrInfoHints } from './resolve';
+export type { AddrInfo, AddrInfoHints, IfNameIndex } from './resolve';
 export {
   sockaddr_in, sockaddr_in6, sockaddr_un, in_addr, in6_addr, encodeSockaddr, decodeSockaddr, toStruct,
 } from './sockaddr';

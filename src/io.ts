@@ -8,66 +8,66 @@ import type { Fd, SocketHandle } from './handle';
 import { fdOf } from './handle';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
 import { targetOf } from './socket';
-import { checkCount, checkInt, checkInt32 } from './validate';
+import { checkBytes, checkCount, checkInt, checkInt32 } from './validate';
 
 /** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */
 export type Data = Uint8Array | string;
 
 /** @internal The bytes of a write's `data` (a string is encoded as UTF-8). */
 export function bytesOf(data: unknown, name = 'data'): Uint8Array {
-  if (data instanceof Uint8Array) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  if (!ArrayBuffer.isView(data)) throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  return checkBytes(data, name);
 }
 
 /** @internal The caller's read buffer, as bytes. */
 export function target(buf: unknown): Uint8Array {
-  if (buf instanceof Uint8Array) return buf;
-  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  throw invalidArgType('buf', 'an instance of Buffer, TypedArray, or DataView', buf);
-}
-
-/** @internal [offset, length] of a read/write window, checked against the buffer. */
-export function window(buf: Uint8Array, count: number | undefined, offset: number | undefined): [number, number] {
-  const off = windowStart(buf, offset);
-  return [off, checkCount(count, buf.length - off, 'count')];
+  return checkBytes(buf, 'buf');
 }
 
 /**
- * @internal The offset of a read/write window (its length: `checkCount(count, buf.length - off)`).
- * The hot paths use these two rather than window(), whose array V8 cannot always optimise away.
+ * @internal C's order is `read(fd, buf, count)`; Node's fs.read puts an offset first. A call with one
+ * argument too many was written Node's way (`read(fd, buf, offset, length)`): with C's order it would
+ * read `offset` bytes at the start — or none, a 0 that looks like end of file. It fails loudly instead,
+ * saying how C's `buf + off` is written here.
  */
-export function windowStart(buf: Uint8Array, offset: number | undefined): number {
-  return offset === undefined ? 0 : checkInt(offset, 'offset', 0, buf.length);
+export function noOffset(syscall: string, given: number, max: number): TypeError {
+  const err = new TypeError(
+    `${syscall}() takes at most ${max} arguments, as in C, and no offset: C's ${syscall}(fd, buf + off, count) is ` +
+      `${syscall}(fd, buf.subarray(off), count) here (${given} arguments were given; Node's fs.${syscall === 'write' || syscall === 'send' ? 'write' : 'read'}(fd, buf, offset, length) order is not C's)`,
+  );
+  Object.defineProperty(err, 'code', { value: 'ERR_INVALID_ARG_VALUE', enumerable: true, writable: true, configurable: true });
+  return err;
 }
 
 /**
- * read(2): reads at most `count` bytes (default: the rest of `buf`) into `buf` at `offset`, blocking until
- * some data arrives. Returns how many were read; 0 means end of file (the peer shut down its side).
- * Note the C order: `read(fd, buf, count)`, as in `read(sock_fd, buffer, MAXLINE)`.
+ * read(2): reads at most `count` bytes (default: all of `buf`) into `buf`, blocking until some data
+ * arrives. Returns how many were read; 0 means end of file (the peer shut down its side).
+ * The C order: `read(fd, buf, count)`, as in `read(sock_fd, buffer, MAXLINE)`; C's `buf + off` is
+ * `buf.subarray(off)`. A fourth argument (Node's `fs.read(fd, buf, offset, length)`) is a TypeError.
  */
-export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number): number {
+export function read(fd: Fd, buf: Uint8Array, count?: number): number {
+  if (arguments.length > 3) throw noOffset('read', arguments.length, 3);
   const n = fdOf(fd, 'read');
   const b = target(buf);
-  const off = windowStart(b, offset);
-  const len = checkCount(count, b.length - off, 'count');
-  const rc = native.read(n, b, off, len);
+  const len = checkCount(count, b.length, 'count');
+  const rc = native.read(n, b, 0, len);
   if (rc < 0) throw errnoException(rc, 'read');
   return rc;
 }
 
 /**
- * write(2): writes at most `count` bytes of `data` (from `offset`), blocking until the kernel takes
+ * write(2): writes at most `count` bytes of `data` (default: all of it), blocking until the kernel takes
  * some. Returns how many it took, which may be fewer (a partial write, as in C): see writeAll. A closed
- * peer is an EPIPE error, never a SIGPIPE, whatever the program does with that signal.
+ * peer is an EPIPE error, never a SIGPIPE, whatever the program does with that signal. C's `buf + off`
+ * is `buf.subarray(off)`; a fourth argument (Node's offset, length order) is a TypeError.
  */
-export function write(fd: Fd, data: Data, count?: number, offset?: number): number {
+export function write(fd: Fd, data: Data, count?: number): number {
+  if (arguments.length > 3) throw noOffset('write', arguments.length, 3);
   const n = fdOf(fd, 'write');
   const b = bytesOf(data);
-  const off = windowStart(b, offset);
-  const len = checkCount(count, b.length - off, 'count');
-  const rc = native.write(n, b, off, len);
+  const len = checkCount(count, b.length, 'count');
+  const rc = native.write(n, b, 0, len);
   if (rc < 0) throw errnoException(rc, 'write');
   return rc;
 }
@@ -77,6 +77,7 @@ export function write(fd: Fd, data: Data, count?: number, offset?: number): numb
  * For a datagram socket, returns one datagram (truncated to `count`; with MSG_TRUNC, its real length).
  */
 export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0): number {
+  if (arguments.length > 4) throw noOffset('recv', arguments.length, 4);
   const n = fdOf(fd, 'recv');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
@@ -91,6 +92,7 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0): number
  * a closed peer is an EPIPE error, never a SIGPIPE.
  */
 export function send(fd: Fd, data: Data, count?: number, flags = 0): number {
+  if (arguments.length > 4) throw noOffset('send', arguments.length, 4);
   const n = fdOf(fd, 'send');
   const b = bytesOf(data);
   const len = checkCount(count, b.length, 'count');

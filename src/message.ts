@@ -13,7 +13,7 @@ import {
 } from './constants';
 import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, fdOf } from './handle';
+import { type Fd, SocketHandle, newHandle, fdOf } from './handle';
 import { type Data, bytesOf } from './io';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
 import { targetOf } from './socket';
@@ -150,14 +150,20 @@ function align(n: number): number {
   return Math.ceil(n / L.cmsg_align) * L.cmsg_align;
 }
 
+/**
+ * The largest data length CMSG_SPACE and CMSG_LEN take: the one whose CMSG_SPACE is still a
+ * `controlLength` recvmsg accepts (at most INT32_MAX, a socklen_t the kernel reads as an int).
+ */
+const CMSG_MAX_DATA = Math.floor((INT32_MAX - align(L.cmsg_data)) / L.cmsg_align) * L.cmsg_align;
+
 /** CMSG_SPACE(3): the bytes one control message with `length` data bytes takes, padding included. */
 export function CMSG_SPACE(length: number): number {
-  return align(L.cmsg_data) + align(checkInt(length, 'length', 0, INT32_MAX));
+  return align(L.cmsg_data) + align(checkInt(length, 'length', 0, CMSG_MAX_DATA));
 }
 
 /** CMSG_LEN(3): the `cmsg_len` of a control message with `length` data bytes (no trailing padding). */
 export function CMSG_LEN(length: number): number {
-  return L.cmsg_data + checkInt(length, 'length', 0, INT32_MAX);
+  return L.cmsg_data + checkInt(length, 'length', 0, CMSG_MAX_DATA);
 }
 
 function readCmsgLen(v: DataView, off: number): number {
@@ -307,7 +313,7 @@ function decodeControl(buf: Uint8Array, length: number): ControlMessage[] {
     const start = off + L.cmsg_data;
     if (level === SOL_SOCKET && type === SCM_RIGHTS) {
       const fds: SocketHandle[] = [];
-      for (let p = start; p + INT <= stop; p += INT) fds.push(new SocketHandle(v.getInt32(p, LITTLE)));
+      for (let p = start; p + INT <= stop; p += INT) fds.push(newHandle(v.getInt32(p, LITTLE)));
       out.push({ level, type, fds });
     } else {
       out.push(decodeOther(level, type, buf.subarray(start, Math.max(start, stop))));
@@ -332,7 +338,7 @@ function decodeControl(buf: Uint8Array, length: number): ControlMessage[] {
 export function sendmsg(fd: Fd, msg: SendMsgOptions): number {
   const n = fdOf(fd, 'sendmsg');
   if (msg === null || typeof msg !== 'object') throw invalidArgType('msg', 'an object ({ iov, name?, control?, flags? })', msg);
-  const iov = Array.isArray(msg.iov) ? msg.iov.map((d, i) => bytesOf(d, `iov[${i}]`)) : [bytesOf(msg.iov, 'iov')];
+  const iov = Array.isArray(msg.iov) ? Array.from(msg.iov, (d, i) => bytesOf(d, `iov[${i}]`)) : [bytesOf(msg.iov, 'iov')];
   const name = msg.name === undefined || msg.name === null ? null : sockaddrBytes(msg.name);
   const control = encodeControl(msg.control);
   const flags = checkInt32(msg.flags ?? 0, 'flags');
@@ -354,7 +360,8 @@ const info = new Int32Array(2);
 export function recvmsg<F extends number>(fd: SocketHandle<F> | number, msg: RecvMsgOptions): ReceivedMessage<F> {
   const n = fdOf(fd, 'recvmsg');
   if (msg === null || typeof msg !== 'object') throw invalidArgType('msg', 'an object ({ iov, controlLength?, flags? })', msg);
-  const iov = Array.isArray(msg.iov) ? msg.iov.map((b, i) => checkBytes(b, `iov[${i}]`)) : [checkBytes(msg.iov, 'iov')];
+  // Array.from visits the holes of a sparse array (map would keep them, for the addon to trip on).
+  const iov = Array.isArray(msg.iov) ? Array.from(msg.iov, (b, i) => checkBytes(b, `iov[${i}]`)) : [checkBytes(msg.iov, 'iov')];
   const length = msg.controlLength === undefined ? DEFAULT_CONTROL_LENGTH : checkInt(msg.controlLength, 'controlLength', 0, INT32_MAX);
   const flags = checkInt32(msg.flags ?? 0, 'flags');
   let control: Uint8Array;

@@ -9,7 +9,7 @@ import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './e
 import type { SockOpt } from './family';
 import { type Fd, fdOf } from './handle';
 import { OPTION_TABLE } from './option-table';
-import { INT32_MIN, checkInt, checkInt32 } from './validate';
+import { INT32_MAX, INT32_MIN, checkInt, checkInt32 } from './validate';
 
 const LITTLE = endianness() === 'LE';
 
@@ -172,19 +172,22 @@ function encode(kind: OptionKind, value: unknown): Uint8Array {
       return b;
     }
     case 'timeval': {
+      const l = layoutOf('timeval');
+      // tv_sec is a time_t: what it holds, and no more than a double counts in whole microseconds.
+      // Past that the value used to wrap, and 1e300 ms became 0.28 s.
+      const maxSec = l.fields.tv_sec[1] === 8 ? Math.floor(Number.MAX_SAFE_INTEGER / 1e6) : INT32_MAX;
       let tv: Timeval;
       if (typeof value === 'number') {
-        if (!(value >= 0) || !Number.isFinite(value)) throw outOfRange('optval', 'a finite number of milliseconds >= 0', value);
+        if (!(value >= 0) || !(value <= maxSec * 1000)) throw outOfRange('optval', `a number of milliseconds >= 0 && <= ${maxSec * 1000}`, value);
         const us = Math.round(value * 1000);
         tv = { tv_sec: Math.floor(us / 1e6), tv_usec: us % 1e6 };
       } else if (value !== null && typeof value === 'object') {
         tv = value as Timeval;
-        checkInt(tv.tv_sec, 'optval.tv_sec', 0, Number.MAX_SAFE_INTEGER);
+        checkInt(tv.tv_sec, 'optval.tv_sec', 0, maxSec);
         checkInt(tv.tv_usec, 'optval.tv_usec', 0, 999_999);
       } else {
         throw invalidArgType('optval', 'a number of milliseconds or { tv_sec, tv_usec }', value);
       }
-      const l = layoutOf('timeval');
       const b = new Uint8Array(l.size);
       const v = new DataView(b.buffer);
       putField(v, l, 'tv_sec', tv.tv_sec);

@@ -15,8 +15,8 @@ import './signals'; // its sync calls (poll, waitpid) too: a signal listener int
 import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
 import { errnoException } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, fdOf } from './handle';
-import { type Data, type Received, bytesOf, target, windowStart } from './io';
+import { type Fd, SocketHandle, newHandle, fdOf } from './handle';
+import { type Data, type Received, bytesOf, noOffset, target } from './io';
 import {
   type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
   readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
@@ -49,7 +49,7 @@ export async function accept<F extends number>(fd: SocketHandle<F> | number, opt
   return operate(n, 'accept', false, opts, () => {
     const conn = settle(native.accept(n, flags, addrOut), 'accept');
     if (conn === undefined) return undefined;
-    return { fd: new SocketHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
+    return { fd: newHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
   }, false, 'accept');
 }
 
@@ -79,18 +79,22 @@ export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOption
 // a rejection by hand: an async function returning a promise costs an extra promise and two more
 // microtask turns per call.
 
-/** read(2) without blocking: resolves with the byte count once data (or end of file, 0) is there. */
-export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+/**
+ * read(2) without blocking: resolves with the byte count once data (or end of file, 0) is there.
+ * `read(fd, buf, count?, options?)`: no offset, as in C (`buf.subarray(off)`); a number where the
+ * options go is Node's offset, and a TypeError.
+ */
+export function read(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
   try {
+    if (arguments.length > 4 || typeof options === 'number') throw noOffset('read', arguments.length, 4);
     const n = fdOf(fd, 'read');
     const b = target(buf);
-    const off = windowStart(b, offset);
-    const len = checkCount(count, b.length - off, 'count');
+    const len = checkCount(count, b.length, 'count');
     const opts = checkOptions(options);
     const w = readableNow(n, opts);
-    const now = w === undefined ? undefined : readMadeNow(w, native.read(n, b, off, len), 'read');
+    const now = w === undefined ? undefined : readMadeNow(w, native.read(n, b, 0, len), 'read');
     if (now !== undefined) return now;
-    return operate<number>(n, 'read', false, opts, new ReadWindow(n, b, off, len, ARM_READ, false), true, true);
+    return operate<number>(n, 'read', false, opts, new ReadWindow(n, b, 0, len, ARM_READ, false), true, true);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -99,6 +103,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, offset?: number, o
 /** recv(2) without blocking, with `flags` (MSG_PEEK, MSG_TRUNC…). */
 export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   try {
+    if (arguments.length > 5 || typeof options === 'number') throw noOffset('recv', arguments.length, 5);
     const n = fdOf(fd, 'recv');
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
@@ -135,23 +140,26 @@ export function recvfrom<F extends number>(
   }
 }
 
-/** write(2) without blocking: resolves with how many bytes the kernel took (possibly fewer: see writeAll). */
-export function write(fd: Fd, data: Data, count?: number, offset?: number, options?: AsyncOptions): Promise<number> {
+/**
+ * write(2) without blocking: resolves with how many bytes the kernel took (possibly fewer: see
+ * writeAll). `write(fd, data, count?, options?)`: no offset, as in C (`buf.subarray(off)`).
+ */
+export function write(fd: Fd, data: Data, count?: number, options?: AsyncOptions): Promise<number> {
   try {
+    if (arguments.length > 4 || typeof options === 'number') throw noOffset('write', arguments.length, 4);
     const n = fdOf(fd, 'write');
     const b = bytesOf(data);
-    const off = windowStart(b, offset);
-    const len = checkCount(count, b.length - off, 'count');
+        const len = checkCount(count, b.length, 'count');
     const opts = checkOptions(options);
     // The usual case — nothing queued before it, and the kernel takes the bytes — is settled here,
     // before a closure is made for the wait; one that would block waits for writability first.
     const now = callableNow(n, true, opts);
     if (now) {
-      const rc = native.write(n, b, off, len);
+      const rc = native.write(n, b, 0, len);
       if (rc >= 0) return Promise.resolve(rc);
       if (!wouldBlock(rc)) return Promise.reject(errnoException(rc, 'write'));
     }
-    return operate(n, 'write', true, opts, () => settle(native.write(n, b, off, len), 'write'), now);
+    return operate(n, 'write', true, opts, () => settle(native.write(n, b, 0, len), 'write'), now);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -160,6 +168,7 @@ export function write(fd: Fd, data: Data, count?: number, offset?: number, optio
 /** send(2) without blocking, with `flags`; MSG_NOSIGNAL is always added. */
 export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   try {
+    if (arguments.length > 5 || typeof options === 'number') throw noOffset('send', arguments.length, 5);
     const n = fdOf(fd, 'send');
     const b = bytesOf(data);
     const len = checkCount(count, b.length, 'count');
@@ -222,7 +231,7 @@ export function writeAll(fd: Fd, data: Data, options?: AsyncOptions): Promise<nu
 async function writeRest(fd: Fd, b: Uint8Array, done: number, options?: AsyncOptions): Promise<number> {
   while (done < b.length) {
     try {
-      done += await write(fd, b, b.length - done, done, options);
+      done += await write(fd, b.subarray(done), b.length - done, options);
     } catch (e) {
       throw Object.assign(e as Error, { bytesWritten: done });
     }
@@ -360,7 +369,7 @@ export async function* chunks(fd: Fd, size = 65536, options?: AsyncOptions): Asy
   checkInt(size, 'size', 1, 2 ** 30);
   for (;;) {
     const buf = Buffer.allocUnsafe(size);
-    const n = await read(fd, buf, size, 0, options);
+    const n = await read(fd, buf, size, options);
     if (n === 0) return;
     yield buf.subarray(0, n);
   }

@@ -117,6 +117,19 @@ export function if_indextoname(ifindex: number): string | undefined {
   return native.if_indextoname(checkInt(ifindex, 'ifindex', 0, 0xffffffff) | 0);
 }
 
+/** One entry of if_nameindex(3): `struct if_nameindex`. */
+export interface IfNameIndex {
+  if_index: number;
+  if_name: string;
+}
+
+/** if_nameindex(3): every network interface, with its index (what `scope_id` and `sll_ifindex` take). */
+export function if_nameindex(): IfNameIndex[] {
+  const rows = native.if_nameindex();
+  if (typeof rows === 'number') throw errnoException(rows, 'if_nameindex');
+  return rows.map(([if_index, if_name]) => ({ if_index, if_name }));
+}
+
 /** strerror(3): the C library's message for an errno (either sign): strerror(-111) → 'Connection refused'. */
 export function strerror(errnum: number): string {
   return native.strerror(checkInt32(errnum, 'errnum'));

@@ -137,11 +137,13 @@ export interface PollFd<T extends Fd = Fd> {
 export function packPollFds(fds: readonly PollFd[]): Int32Array {
   if (!Array.isArray(fds)) throw invalidArgType('fds', 'an array of { fd, events }', fds);
   const t = new Int32Array(fds.length * 3);
-  fds.forEach((p, i) => {
+  // An index loop, not forEach, which skips the holes of a sparse array: each would poll fd 0.
+  for (let i = 0; i < fds.length; i++) {
+    const p = fds[i];
     if (p === null || typeof p !== 'object') throw invalidArgType(`fds[${i}]`, 'an object { fd, events }', p);
     t[3 * i] = fdOf(p.fd, 'poll');
     t[3 * i + 1] = checkInt32(p.events, `fds[${i}].events`);
-  });
+  }
   return t;
 }
 

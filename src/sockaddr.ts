@@ -360,7 +360,12 @@ let cacheBytes: Buffer = Buffer.alloc(0);
  * callers must not modify it. Public code uses `encodeSockaddr`.
  */
 export function sockaddrBytes(addr: SockaddrInput): Uint8Array {
-  if (addr instanceof Uint8Array) return addr;
+  if (ArrayBuffer.isView(addr) || addr instanceof Uint8Array) {
+    // Raw sockaddr bytes: they must fit the kernel's sockaddr_storage (the addon copies at most that).
+    const b = checkBytes(addr, 'address');
+    if (b.length > L.sockaddr_storage) throw outOfRange('address', `at most ${L.sockaddr_storage} bytes (sizeof struct sockaddr_storage)`, `${b.length} bytes`);
+    return b;
+  }
   if (addr === null || typeof addr !== 'object') {
     throw invalidArgType('address', 'a socket address object ({ family, address, port } or { family, path })', addr);
   }

@@ -5,7 +5,7 @@ import { native } from './binding';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXEC } from './constants';
 import { type ErrorTarget, errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, beforeClose, fdOf } from './handle';
+import { type Fd, SocketHandle, newHandle, beforeClose, fdOf } from './handle';
 import { type SockaddrInput, addrOut, decodeSockaddrAt, sockaddrBytes, takeAddrOut } from './sockaddr';
 import { checkInt32 } from './validate';
 
@@ -32,7 +32,7 @@ export function socket<D extends number>(domain: D, type: number, protocol = 0):
   checkInt32(protocol, 'protocol');
   const fd = native.socket(domain, type, protocol);
   if (fd < 0) throw errnoException(fd, 'socket');
-  return new SocketHandle<D>(fd);
+  return newHandle<D>(fd);
 }
 
 const pair = new Int32Array(2);
@@ -46,7 +46,7 @@ export function socketpair<D extends number>(domain: D, type: number, protocol =
   checkInt32(protocol, 'protocol');
   const rc = native.socketpair(domain, type, protocol, pair);
   if (rc < 0) throw errnoException(rc, 'socketpair');
-  return [new SocketHandle<D>(pair[0]), new SocketHandle<D>(pair[1])];
+  return [newHandle<D>(pair[0]), newHandle<D>(pair[1])];
 }
 
 /**
@@ -121,7 +121,7 @@ export function accept<F extends number>(fd: SocketHandle<F> | number, flags = 0
   checkInt32(flags, 'flags');
   const conn = native.accept(n, flags, addrOut);
   if (conn < 0) throw errnoException(conn, 'accept');
-  const handle = new SocketHandle<F>(conn);
+  const handle = newHandle<F>(conn);
   try {
     return { fd: handle, address: takeAddrOut() as AddressOf<F> };
   } catch (e) {

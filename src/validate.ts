@@ -21,9 +21,11 @@ export function checkInt32(value: unknown, name: string): number {
 
 /** A Buffer / Uint8Array (any TypedArray or DataView is viewed as its bytes). */
 export function checkBytes(value: unknown, name: string): Uint8Array {
+  // ArrayBuffer.isView first: a Proxy of a Uint8Array is instanceof Uint8Array, but has no memory of
+  // its own for the addon to read or write.
+  if (!ArrayBuffer.isView(value)) throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
   if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** A count of bytes within `available` (defaulting to all of it), as C's `len` argument. */

@@ -7,11 +7,12 @@ import { getSystemErrorName } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, AF_UNIX, F_GETFL, F_SETFD, MSG_DONTWAIT, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET,
-  SO_REUSEADDR, SystemError, accept, bind, close, connect, fcntl, fromFd, getsockname,
+  SO_REUSEADDR, SO_RCVTIMEO, POLLIN, type PollFd, SocketHandle, poll, SystemError, accept, bind, close, connect, fcntl, fromFd, getsockname,
   getsockopt, listen, read, readExactly, recv, recvfrom, send, sendto, setNonBlocking, setsockopt, socket,
   socketpair, write,
 } from '../src/index';
 import { errnoException } from '../src/errors';
+import * as p from '../src/promises';
 import { fdCount, openFds, tcpListener, tcpPair, noLeakedFds, trackHandles } from './helpers';
 
 const E = constants.errno;
@@ -174,19 +175,72 @@ describe('argument errors', () => {
   const type = (f: () => unknown, message?: RegExp) => expectCoded(f, TypeError, 'ERR_INVALID_ARG_TYPE', message);
   const value = (f: () => unknown, message?: RegExp) => expectCoded(f, TypeError, 'ERR_INVALID_ARG_VALUE', message);
 
-  it('an offset or count outside the buffer is RangeError ERR_OUT_OF_RANGE', () => {
+  it('a Node-style offset (fs.read\'s order) is a TypeError naming subarray, never a silent 0-byte read or write', async () => {
+    const { cli, conn, srv } = tcpPair();
+    track(cli); track(conn); track(srv);
+    write(cli, 'data');
+    const buf = Buffer.alloc(16);
+    const subarray = /buf\.subarray\(off\)/;
+    // Written Node's way, read(fd, buf, 0, 16) would read 0 bytes: a false end of file.
+    value(() => (read as (...a: unknown[]) => number)(conn, buf, 0, 16), subarray);
+    value(() => (write as (...a: unknown[]) => number)(cli, buf, 0, 16), subarray);
+    value(() => (recv as (...a: unknown[]) => number)(conn, buf, 16, 0, 4), subarray);
+    value(() => (send as (...a: unknown[]) => number)(cli, buf, 16, 0, 4), subarray);
+    const asyncValue = async (f: () => Promise<unknown>) => {
+      const err = await f().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(subarray) });
+    };
+    const anyP = p as unknown as Record<string, (...a: unknown[]) => Promise<number>>;
+    await asyncValue(() => anyP.read(conn, buf, 16, 0));
+    await asyncValue(() => anyP.read(conn, buf, 16, 0, {}));
+    await asyncValue(() => anyP.write(cli, buf, 16, 0));
+    await asyncValue(() => anyP.recv(conn, buf, 16, 0, 0));
+    await asyncValue(() => anyP.send(cli, buf, 16, 0, 0, {}));
+    // Nothing was read by any of them.
+    expect(read(conn, buf)).toBe(4);
+  });
+
+  it('refuses what the addon would misread: a sparse poll array, a Proxy for a buffer, an oversized sockaddr', () => {
+    const { cli, conn, srv } = tcpPair();
+    track(cli); track(conn); track(srv);
+    // forEach skips holes: the hole would have polled fd 0 (standard input) without a word.
+    // eslint-disable-next-line no-sparse-arrays
+    type(() => poll([{ fd: conn, events: POLLIN }, , { fd: cli, events: POLLIN }] as PollFd[], 0), /"fds\[1\]"/);
+    const proxy = new Proxy(Buffer.alloc(16), {});
+    expect(proxy instanceof Uint8Array).toBe(true); // what an instanceof check alone lets through
+    type(() => read(conn, proxy), /"buf"/);
+    type(() => write(cli, proxy), /"data"/);
+    type(() => connect(cli, proxy), /"address"/);
+    range(() => connect(cli, new Uint8Array(200)), /at most 128 bytes/);
+  });
+
+  it('refuses a receive timeout that does not fit a struct timeval, instead of a wrapped one', () => {
+    const s = track(socket(AF_INET, SOCK_STREAM, 0));
+    range(() => setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, 1e300), /"optval"/);
+    range(() => setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: 2 ** 60, tv_usec: 0 }), /"optval\.tv_sec"/);
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, 86_400_000 * 365);
+    expect(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO)).toEqual({ tv_sec: 86_400 * 365, tv_usec: 0 });
+  });
+
+  it('refuses new SocketHandle(n) for a number another handle owns, as fromFd does', () => {
+    const s = track(socket(AF_INET, SOCK_STREAM, 0));
+    value(() => new SocketHandle(s.fd), /already owned/);
+    const n = s.release();
+    const again = track(new SocketHandle(n)); // released: free to adopt
+    expect(again.fd).toBe(n);
+  });
+
+  it('a count outside the buffer is RangeError ERR_OUT_OF_RANGE', () => {
     const { cli, conn, srv } = tcpPair();
     track(cli); track(conn); track(srv);
     const buf = Buffer.alloc(16);
     range(() => read(conn, buf, 17), /^The value of "count" is out of range\. It must be >= 0 && <= 16\. Received 17$/);
-    range(() => read(conn, buf, 10, 8), /"count" is out of range\. It must be >= 0 && <= 8\. Received 10/);
-    range(() => read(conn, buf, 1, 17), /"offset" is out of range\. It must be >= 0 && <= 16\. Received 17/);
+    range(() => read(conn, buf.subarray(8), 10), /"count" is out of range\. It must be >= 0 && <= 8\. Received 10/);
     range(() => read(conn, buf, -1), /"count"/);
     range(() => read(conn, buf, 2.5), /"count" is out of range\. It must be an integer/);
-    range(() => read(conn, buf, undefined, -1), /"offset"/);
     range(() => write(cli, 'abc', 4), /"count"/);
-    range(() => write(cli, Buffer.alloc(4), 1, 4), /"count"/);
-    range(() => write(cli, Buffer.alloc(4), undefined, 5), /"offset"/);
+    range(() => write(cli, Buffer.alloc(4).subarray(3), 2), /"count"/);
     range(() => recv(conn, buf, 17), /"count"/);
     range(() => send(cli, 'abc', 4), /"count"/);
     range(() => recvfrom(conn, buf, 100), /"count"/);

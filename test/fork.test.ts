@@ -289,7 +289,7 @@ describe('fork() and the child', () => {
           await bsp.connect(s, { family: bs.AF_INET, address: '127.0.0.1', port }, { timeout: 5000 });
           await bsp.writeAll(s, 'hello from the child');
           const buf = Buffer.alloc(64);
-          const n = await bsp.read(s, buf, 64, 0, { timeout: 5000 });
+          const n = await bsp.read(s, buf, 64, { timeout: 5000 });
           bs.close(s);
           await bsp.writeAll(theirs, JSON.stringify({ waited, read: text.includes('hello from the child'), answer: buf.toString('utf8', 0, n) }));
           bs.close(theirs);
@@ -300,7 +300,7 @@ describe('fork() and the child', () => {
         (async () => {
           const { fd: conn } = await bsp.accept(srv, { timeout: 10000 });
           const buf = Buffer.alloc(64);
-          const n = await bsp.read(conn, buf, 64, 0, { timeout: 10000 });
+          const n = await bsp.read(conn, buf, 64, { timeout: 10000 });
           await bsp.writeAll(conn, 'the parent got: ' + buf.toString('utf8', 0, n));
           bs.close(conn);
           const chunks = [];

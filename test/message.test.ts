@@ -5,6 +5,7 @@ import { existsSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AF_INET6, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS, IPV6_UNICAST_HOPS,
   AF_INET, AF_UNIX, CMSG_LEN, CMSG_SPACE, IPPROTO_IP, IP_PKTINFO, MSG_CTRUNC, MSG_TRUNC, SCM_CREDENTIALS, SCM_RIGHTS,
   SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_PASSCRED, SO_RCVTIMEO, type ControlMessage, type SocketHandle,
   SystemError, bind, getCloseOnExec, getpeername, getsockname, if_nametoindex, read, recvFds, recvmsg,
@@ -367,5 +368,56 @@ describe('handing a connection to another process', () => {
 
     expect(await exited).toBe(0);
     expect(JSON.parse(out)).toEqual({ fds: 1, data: 'conn', cloexec: true });
+  });
+});
+
+describe('CMSG_SPACE and CMSG_LEN', () => {
+  it('take the largest data length whose CMSG_SPACE recvmsg still accepts as controlLength, and refuse more', () => {
+    const layout = native.layout;
+    let max = 0x7fffffff - CMSG_SPACE(0);
+    max -= max % layout.cmsg_align;
+    expect(CMSG_SPACE(max)).toBeLessThanOrEqual(0x7fffffff);
+    expect(CMSG_LEN(max)).toBeLessThanOrEqual(0x7fffffff);
+    expect(() => CMSG_SPACE(max + layout.cmsg_align)).toThrow(RangeError);
+    expect(() => CMSG_LEN(0x7fffffff)).toThrow(RangeError);
+  });
+
+  it('refuses a sparse iov with ERR_INVALID_ARG_TYPE naming the hole, in recvmsg as in sendmsg', () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_STREAM, 0);
+    try {
+      // eslint-disable-next-line no-sparse-arrays
+      const sparse = [Buffer.alloc(1), , Buffer.alloc(1)] as Buffer[];
+      for (const f of [() => recvmsg(a, { iov: sparse }), () => sendmsg(b, { iov: sparse })]) {
+        expect(f).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringMatching(/"iov\[1\]"/) }));
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe('RFC 3542 ancillary data', () => {
+  it.runIf(IPV6_RECVHOPLIMIT !== undefined)('delivers a datagram\'s hop limit and traffic class, as IPV6_HOPLIMIT and IPV6_TCLASS messages', () => {
+    const r = socket(AF_INET6, SOCK_DGRAM, 0);
+    const s = socket(AF_INET6, SOCK_DGRAM, 0);
+    try {
+      bind(r, { family: AF_INET6, address: '::1', port: 0 });
+      setsockopt(r, IPPROTO_IPV6, IPV6_RECVHOPLIMIT!, 1);
+      setsockopt(r, IPPROTO_IPV6, IPV6_RECVTCLASS!, 1);
+      setsockopt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 7);
+      setsockopt(s, IPPROTO_IPV6, IPV6_TCLASS!, 0x20);
+      sendto(s, 'hop', getsockname(r));
+      const m = recvmsg(r, { iov: [Buffer.alloc(8)] });
+      const int = (type: number) => {
+        const c = m.control.find((x) => x.level === IPPROTO_IPV6 && x.type === type) as { data: Buffer } | undefined;
+        return c === undefined ? undefined : new Int32Array(Uint8Array.from(c.data).buffer)[0]; // a C int, host order
+      };
+      expect(int(IPV6_HOPLIMIT!)).toBe(7);
+      expect(int(IPV6_TCLASS!)).toBe(0x20);
+    } finally {
+      r.close();
+      s.close();
+    }
   });
 });

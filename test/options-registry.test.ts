@@ -38,7 +38,7 @@ const roundTrips: [string, Make, unknown, unknown?][] = [
   ['IP_MULTICAST_TTL', udp, 4], ['IP_MULTICAST_LOOP', udp, 0], ['IP_MULTICAST_ALL', udp, 0],
   ['IPV6_V6ONLY', tcp6, 1], ['IPV6_UNICAST_HOPS', udp6, 9], ['IPV6_MULTICAST_HOPS', udp6, 4],
   ['IPV6_MULTICAST_LOOP', udp6, 0], ['IPV6_RECVPKTINFO', udp6, 1], ['IPV6_TCLASS', udp6, 0x20],
-  ['IPV6_RECVERR', udp6, 1],
+  ['IPV6_RECVERR', udp6, 1], ['IPV6_RECVHOPLIMIT', udp6, 1], ['IPV6_RECVTCLASS', udp6, 1],
 ];
 /** Options that need CAP_NET_ADMIN / CAP_NET_RAW (root in CI). */
 const privileged: [string, Make, unknown, unknown?][] = [
@@ -60,6 +60,7 @@ const elsewhere: Record<string, string> = {
   TCP_QUICKACK: 'reports the current ack mode, not the setting (tcp(7)): below',
   IP_MTU: 'needs a connected socket: below', IPV6_MTU: 'needs a connected socket: below',
   IPV6_MULTICAST_IF: 'takes an interface index: below',
+  IPV6_HOPLIMIT: 'the type of the control message IPV6_RECVHOPLIMIT asks for (RFC 3542): message.test.ts',
   IP_ADD_MEMBERSHIP: 'options.test.ts', IP_DROP_MEMBERSHIP: 'options.test.ts',
   IPV6_JOIN_GROUP: 'options.test.ts', IPV6_LEAVE_GROUP: 'options.test.ts',
   SO_NOSIGPIPE: 'macOS only', TCP_KEEPALIVE: 'macOS only (TCP_KEEPIDLE elsewhere)',

@@ -10,7 +10,7 @@ import {
   AF_INET, AF_INET6, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE, AI_V4MAPPED, EAI_FAMILY, EAI_NONAME,
   EAI_SERVICE, EAI_SOCKTYPE, IPPROTO_TCP, IPPROTO_UDP, NI_DGRAM, NI_NAMEREQD, NI_NUMERICHOST, NI_NUMERICSERV,
   SOCK_DGRAM, SOCK_STREAM, type InetAddress, type SocketHandle, SystemError, accept, bind, connect, encodeSockaddr, gai_strerror,
-  getaddrinfo, gethostname, getnameinfo, getpeername, getsockname, if_indextoname, if_nametoindex, listen, socket,
+  getaddrinfo, gethostname, getnameinfo, getpeername, getsockname, if_indextoname, if_nameindex, if_nametoindex, listen, socket,
   strerror,
 } from '../src/index';
 import { tcpListener, thrown, noLeakedFds, trackHandles } from './helpers';
@@ -442,5 +442,22 @@ describe('strerror / gai_strerror', () => {
   it('fails with ERR_INVALID_ARG_TYPE for a string', () => {
     expect(thrown(() => strerror('111' as never)).code).toBe('ERR_INVALID_ARG_TYPE');
     expect(thrown(() => gai_strerror('-2' as never)).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+});
+
+describe('if_nameindex', () => {
+  it('lists every interface, each index and name agreeing with if_nametoindex and if_indextoname', () => {
+    const list = if_nameindex();
+    expect(list.map((i) => i.if_name)).toContain(process.platform === 'linux' ? 'lo' : 'lo0');
+    for (const { if_index, if_name } of list) {
+      expect(if_index).toBeGreaterThan(0);
+      expect(if_nametoindex(if_name)).toBe(if_index);
+      expect(if_indextoname(if_index)).toBe(if_name);
+    }
+    // As the kernel lists them (/sys/class/net on Linux), no more, no fewer.
+    if (process.platform === 'linux') {
+      const sys = require('node:fs').readdirSync('/sys/class/net').sort();
+      expect(list.map((i) => i.if_name).sort()).toEqual(sys);
+    }
   });
 });

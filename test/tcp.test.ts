@@ -131,26 +131,26 @@ describe('read and write', () => {
     expect(buf.toString('utf8', 0, n)).toBe('héllo €');
   });
 
-  it('reads into a window of the buffer given by count and offset', () => {
+  it('reads into a window of the buffer given by subarray (C: buf + off) and count', () => {
     const { cli, conn } = pair();
     write(cli, 'abcdefghij');
     const buf = Buffer.alloc(12, '.');
-    expect(read(conn, buf, 3, 2)).toBe(3);
+    expect(read(conn, buf.subarray(2), 3)).toBe(3);
     expect(buf.toString()).toBe('..abc.......');
-    expect(read(conn, buf, 4, 8)).toBe(4);
+    expect(read(conn, buf.subarray(8), 4)).toBe(4);
     expect(buf.toString()).toBe('..abc...defg');
     expect(read(conn, buf, 2)).toBe(2);
     expect(buf.toString()).toBe('hiabc...defg');
-    // count defaults to the rest of the buffer after offset
-    expect(read(conn, buf, undefined, 11)).toBe(1);
+    // count defaults to the whole window
+    expect(read(conn, buf.subarray(11))).toBe(1);
     expect(buf.toString()).toBe('hiabc...defj');
   });
 
-  it('writes a window of the data given by count and offset', () => {
+  it('writes a window of the data given by subarray and count', () => {
     const { cli, conn } = pair();
     const data = Buffer.from('0123456789');
-    expect(write(cli, data, 3, 4)).toBe(3);
-    expect(write(cli, data, undefined, 8)).toBe(2);
+    expect(write(cli, data.subarray(4), 3)).toBe(3);
+    expect(write(cli, data.subarray(8))).toBe(2);
     expect(write(cli, data, 0)).toBe(0);
     const buf = Buffer.alloc(16);
     expect(readExactly(conn, buf, 5)).toBe(5);
@@ -163,8 +163,8 @@ describe('read and write', () => {
     const big = Buffer.allocUnsafeSlow(2 ** 31 + 64);
     const at = 2 ** 31 + 8;
     big.write('tail!', at, 'latin1');
-    expect(write(cli, big, 5, at)).toBe(5);
-    expect(read(conn, big, 5, at + 32)).toBe(5);
+    expect(write(cli, big.subarray(at), 5)).toBe(5);
+    expect(read(conn, big.subarray(at + 32), 5)).toBe(5);
     expect(big.toString('latin1', at + 32, at + 37)).toBe('tail!');
     // The whole buffer in one non-blocking write: a partial write, as in C, not an argument error.
     setNonBlocking(cli, true);

@@ -394,7 +394,7 @@ export class Session {
             this.nonBlocking(s);
             r = this.attempt(() => S.read(s.h, buf, n));
           } else {
-            r = await this.wait(fd, 'in', 'in', `read(${fd})`, (signal) => A.read(s.h, buf, n, 0, { signal }));
+            r = await this.wait(fd, 'in', 'in', `read(${fd})`, (signal) => A.read(s.h, buf, n, { signal }));
           }
           if ('f' in r) {
             this.report(calls.read(fd, null, n), r.f, 'read', r.interrupted);

@@ -95,9 +95,55 @@ Napi::Value Fcntl(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, errno);
 }
 
+// The descriptors this environment's SocketHandles own: src/handle.ts keeps one byte per number (1:
+// owned) in a Uint8Array and hands it over here whenever it allocates a new one. When the environment
+// is torn down — a Worker that ends or is terminated, with sockets it never closed — every descriptor
+// still marked is closed, as Node's own sockets are; released ones are no longer marked. One table per
+// environment, and an environment lives on one thread: a thread_local finds it.
+struct OwnedTable {
+  napi_env env;
+  napi_ref ref = nullptr;  // keeps the array (and so its bytes) alive until the cleanup
+  uint8_t* bytes = nullptr;
+  size_t length = 0;
+};
+thread_local OwnedTable* t_owned = nullptr;
+
+void CloseOwned(void* arg) {
+  OwnedTable* table = static_cast<OwnedTable*>(arg);
+  for (size_t fd = 0; fd < table->length; fd++)
+    if (table->bytes[fd] == 1) ::close(static_cast<int>(fd));  // never retried (close(2), EINTR)
+  if (table->ref != nullptr) napi_delete_reference(table->env, table->ref);
+  if (t_owned == table) t_owned = nullptr;
+  delete table;
+}
+
+// setOwnedTable(bytes): from now on, bytes[fd] === 1 marks fd as owned by this environment.
+Napi::Value SetOwnedTable(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  uint8_t* bytes;
+  size_t length;
+  if (!ArgBytes(info, 0, &bytes, &length)) return {};
+  if (t_owned == nullptr) {
+    t_owned = new OwnedTable{env};
+    if (napi_add_env_cleanup_hook(env, CloseOwned, t_owned) != napi_ok) {
+      delete t_owned;
+      t_owned = nullptr;
+      return Napi::Number::New(env, -ENOMEM);
+    }
+  }
+  napi_ref ref;
+  if (napi_create_reference(env, info[0], 1, &ref) != napi_ok) return Napi::Number::New(env, -ENOMEM);
+  if (t_owned->ref != nullptr) napi_delete_reference(env, t_owned->ref);
+  t_owned->ref = ref;
+  t_owned->bytes = bytes;
+  t_owned->length = length;
+  return Napi::Number::New(env, 0);
+}
+
 }  // namespace
 
 void RegisterSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("setOwnedTable", Napi::Function::New(env, SetOwnedTable, "setOwnedTable"));
   exports.Set("socket", Napi::Function::New(env, Socket, "socket"));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));

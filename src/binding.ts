@@ -65,6 +65,11 @@ export interface Native {
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number, out: Int32Array): number;
   close(fd: number): number;
+  /**
+   * The environment's table of owned descriptors (one byte per number, 1 = owned by a SocketHandle):
+   * what the addon closes when the environment is torn down. 0, or -ENOMEM.
+   */
+  setOwnedTable(bytes: Uint8Array): number;
   shutdown(fd: number, how: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   bind(fd: number, addr: Uint8Array): number;

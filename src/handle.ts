@@ -37,6 +37,9 @@ let origin = FROM_CALLER;
 const OWNED_DENSE = 1 << 20;
 let ownedBytes = new Uint8Array(1024);
 const ownedHigh = new Set<number>();
+// The addon reads the same bytes when this environment is torn down (a Worker ending with sockets
+// open): it closes what is still owned there. Numbers past OWNED_DENSE are not in the table.
+native.setOwnedTable(ownedBytes);
 
 function own(fd: number): void {
   if (fd >= OWNED_DENSE) {
@@ -49,6 +52,7 @@ function own(fd: number): void {
     const grown = new Uint8Array(size);
     grown.set(ownedBytes);
     ownedBytes = grown;
+    native.setOwnedTable(ownedBytes);
   }
   ownedBytes[fd] = 1;
 }

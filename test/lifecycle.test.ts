@@ -1,5 +1,7 @@
 // Heavy use leaves nothing behind: after many connections, datagrams, socketpairs and failures, the
 // process has exactly the descriptors it started with.
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_LINGER, accept, bind, close, connect, read, recvfrom,
@@ -66,5 +68,37 @@ describe('descriptor lifecycle', () => {
       expect(() => socket(-1, SOCK_STREAM, 0)).toThrow(/EAFNOSUPPORT|EINVAL/);
     }
     expect(fdCount()).toBe(before);
+  });
+});
+
+describe('Workers: what a Worker owned goes with it', () => {
+  it('closes the descriptors a terminated Worker\'s handles still owned, pending async reads or not; released ones stay open', () => {
+    const out = execFileSync(process.execPath, ['-e', `
+      const { Worker } = require('node:worker_threads');
+      const { readdirSync } = require('node:fs');
+      const b = require('berkeley-sockets');
+      const count = () => readdirSync('/proc/self/fd').length;
+      const code = "const wt = require('node:worker_threads'); const b = require('berkeley-sockets');" +
+        "const p = require('berkeley-sockets/promises'); const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);" +
+        "if (wt.workerData.pending) p.read(x, Buffer.alloc(4));" +
+        "const released = b.socket(b.AF_INET, b.SOCK_DGRAM, 0).release(); wt.parentPort.postMessage(released);" +
+        "setInterval(() => {}, 1000);";
+      (async () => {
+        // A first Worker leaves Node's own descriptors for Worker support open: count from after one.
+        const warm = new Worker("require('berkeley-sockets'); require('berkeley-sockets/promises');", { eval: true });
+        await new Promise((resolve) => warm.once('exit', resolve));
+        const before = count();
+        const released = [];
+        for (let i = 0; i < 10; i++) {
+          const w = new Worker(code, { eval: true, workerData: { pending: i % 2 === 0 } });
+          released.push(await new Promise((resolve) => w.once('message', resolve)));
+          await w.terminate();
+        }
+        const afterTerminate = count() - before;
+        for (const n of released) b.close(n);
+        console.log(JSON.stringify({ afterTerminate, afterClosingReleased: count() - before }));
+      })();`], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 });
+    // Each Worker's socketpair is closed with it; its released socket is the caller's to close.
+    expect(JSON.parse(out)).toEqual({ afterTerminate: 10, afterClosingReleased: 0 });
   });
 });

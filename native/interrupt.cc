@@ -12,10 +12,29 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <time.h>
+
 #include <atomic>
 #include <cerrno>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 namespace bs {
+
+// A Worker thread that uses the library. Termination sets `terminating` and sends the thread the wake
+// signal (a handler that does nothing, installed without SA_RESTART) while it is `blocking`: its
+// system call fails with EINTR, BlockingCall sees `terminating`, and the call returns at once.
+struct ThreadSlot {
+  pthread_t thread;
+  std::atomic<bool> terminating{false};
+  std::atomic<int> blocking{0};
+  std::mutex mutex;    // held while signalling: `alive` goes false (environment teardown, on the
+  bool alive = true;   // thread itself) before the thread can exit, so no signal reaches a dead thread
+};
+
 namespace {
 
 constexpr int kMaxSignal = 64;  // signals 1..64 fit one bitmask (Linux's _NSIG is 65)
@@ -29,6 +48,99 @@ struct sigaction g_prev[kMaxSignal + 1];  // the handler each chained signal had
 napi_env g_env = nullptr;               // the main environment, and its dispatcher:
 napi_ref g_dispatch = nullptr;          // (signums: number[]) => void, runs process.emit for each
 std::atomic<bool> g_guard_sigpipe{false};  // SIGPIPE is not ignored: write(2) must not raise it
+
+// ── Waking Worker threads ──────────────────────────────────────────────────────────────────────────
+std::mutex g_threads_mutex;
+std::unordered_map<int32_t, std::shared_ptr<ThreadSlot>> g_threads;  // by worker_threads.threadId
+thread_local std::shared_ptr<ThreadSlot> t_slot;
+std::atomic<int> g_wake_signal{0};  // 0: not installed (yet, or not possible)
+
+void OnWake(int) {}  // its only effect: the blocking system call returns EINTR
+
+// The wake signal: the third real-time signal, unless something else already handles it.
+int InstallWakeSignal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int sig = SIGRTMIN + 3;
+    struct sigaction cur;
+    if (sig > SIGRTMAX || ::sigaction(sig, nullptr, &cur) < 0) return;
+    if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL) return;  // someone else's: leave it
+    struct sigaction wake = {};
+    wake.sa_handler = OnWake;
+    sigemptyset(&wake.sa_mask);
+    wake.sa_flags = 0;  // no SA_RESTART: the point is to interrupt
+    if (::sigaction(sig, &wake, nullptr) == 0) g_wake_signal.store(sig);
+  });
+  return g_wake_signal.load();
+}
+
+// Marks the slot terminating and signals its thread while it blocks. A thread may check `terminating`
+// just before the flag is set and enter its system call just after the first signal: so the signal
+// is repeated (every 5 ms, for up to 10 s) from a helper thread, until the thread is out of its call.
+void Wake(const std::shared_ptr<ThreadSlot>& slot) {
+  if (slot->terminating.exchange(true)) return;  // already being woken
+  int sig = g_wake_signal.load();
+  if (sig == 0) return;
+  std::thread([slot, sig] {
+    for (int i = 0; i < 2000; i++) {
+      {
+        std::lock_guard<std::mutex> lock(slot->mutex);
+        if (!slot->alive) return;
+        if (slot->blocking.load() > 0) ::pthread_kill(slot->thread, sig);
+      }
+      timespec pause = {0, 5 * 1000 * 1000};
+      ::nanosleep(&pause, nullptr);
+    }
+  }).detach();
+}
+
+// registerThread(threadId): called by each Worker thread that loads the library.
+Napi::Value RegisterThread(const Napi::CallbackInfo& info) {
+  int32_t id;
+  if (!ArgInt(info, 0, &id)) return {};
+  if (InstallWakeSignal() == 0) return Napi::Number::New(info.Env(), -ENOTSUP);
+  auto slot = std::make_shared<ThreadSlot>();
+  slot->thread = pthread_self();
+  {
+    std::lock_guard<std::mutex> lock(g_threads_mutex);
+    g_threads[id] = slot;
+  }
+  t_slot = slot;
+  auto* key = new std::pair<int32_t, std::shared_ptr<ThreadSlot>>(id, slot);
+  napi_add_env_cleanup_hook(
+      info.Env(),
+      [](void* arg) {
+        auto* entry = static_cast<std::pair<int32_t, std::shared_ptr<ThreadSlot>>*>(arg);
+        {
+          std::lock_guard<std::mutex> lock(entry->second->mutex);
+          entry->second->alive = false;
+        }
+        {
+          std::lock_guard<std::mutex> lock(g_threads_mutex);
+          auto it = g_threads.find(entry->first);
+          if (it != g_threads.end() && it->second == entry->second) g_threads.erase(it);
+        }
+        t_slot.reset();
+        delete entry;
+      },
+      key);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// wakeThread(threadId): the Worker is about to be terminated (Worker.prototype.terminate); -1: all of
+// them (the process is exiting). 1 if a thread was found, else 0.
+Napi::Value WakeThread(const Napi::CallbackInfo& info) {
+  int32_t id;
+  if (!ArgInt(info, 0, &id)) return {};
+  std::vector<std::shared_ptr<ThreadSlot>> slots;
+  {
+    std::lock_guard<std::mutex> lock(g_threads_mutex);
+    for (auto& [tid, slot] : g_threads)
+      if (id == -1 || tid == id) slots.push_back(slot);
+  }
+  for (auto& slot : slots) Wake(slot);
+  return Napi::Number::New(info.Env(), slots.empty() ? 0 : 1);
+}
 
 void Forward(int sig, siginfo_t* si, void* uc) {
   const struct sigaction& prev = g_prev[sig];
@@ -164,9 +276,17 @@ ssize_t WriteWithoutSigpipe(int fd, const void* data, size_t len) {
 
 BlockingCall::BlockingCall(napi_env env)
     : env_(env), active_(g_chained.load(std::memory_order_relaxed) && pthread_equal(pthread_self(), g_main)),
-      outer_(active_ ? g_blocking.exchange(true) : false) {}
+      outer_(active_ ? g_blocking.exchange(true) : false), slot_(t_slot.get()) {
+  // Before Terminating() is read (Retrying): a waker that sets `terminating` after that read sees this.
+  if (slot_ != nullptr) slot_->blocking.fetch_add(1);
+}
+
+bool BlockingCall::Terminating() const {
+  return slot_ != nullptr && slot_->terminating.load();
+}
 
 BlockingCall::~BlockingCall() {
+  if (slot_ != nullptr) slot_->blocking.fetch_sub(1);
   if (!active_) return;
   g_blocking.store(outer_);
   if (outer_) return;
@@ -178,6 +298,7 @@ BlockingCall::~BlockingCall() {
 }
 
 bool BlockingCall::Retry() {
+  if (Terminating()) return false;  // the Worker is ending: no retry (and no JavaScript to run)
   if (!active_) return true;
   uint64_t pending = g_pending.exchange(0);
   if (pending == 0) return true;
@@ -196,6 +317,8 @@ void RegisterInterrupt(Napi::Env env, Napi::Object exports) {
   exports.Set("chainSignal", Napi::Function::New(env, ChainSignal, "chainSignal"));
   exports.Set("setSignalDispatcher", Napi::Function::New(env, SetSignalDispatcher, "setSignalDispatcher"));
   exports.Set("sigpipeGuard", Napi::Function::New(env, SigpipeGuard, "sigpipeGuard"));
+  exports.Set("registerThread", Napi::Function::New(env, RegisterThread, "registerThread"));
+  exports.Set("wakeThread", Napi::Function::New(env, WakeThread, "wakeThread"));
 }
 
 }  // namespace bs

@@ -20,8 +20,10 @@
 
 namespace bs {
 
-// Marks the calling thread as inside a blocking system call for its lifetime (nests). Only the main
-// thread's calls take part, and only once a signal is chained; elsewhere it costs two loads.
+// Marks the calling thread as inside a blocking system call for its lifetime (nests). On the main
+// thread it takes part in signal dispatch once a signal is chained (elsewhere it costs two loads). On
+// a Worker's thread it lets termination interrupt the call: a Worker blocked in accept(2) or read(2)
+// would otherwise never see worker.terminate(), and process.exit() would wait for it forever.
 class BlockingCall {
  public:
   explicit BlockingCall(napi_env env);
@@ -40,10 +42,15 @@ class BlockingCall {
   // block again with the listener still waiting for the event loop. False when a listener threw.
   bool Settle();
 
+  // True once this thread's Worker is being terminated (worker.terminate(), process.exit()): the call
+  // must not start, or start again; it fails with EINTR, and the ending Worker runs no more JavaScript.
+  bool Terminating() const;
+
  private:
   napi_env env_;
   bool active_;
   bool outer_;
+  struct ThreadSlot* slot_;  // this Worker thread's (see interrupt.cc), or null on the main thread
 };
 
 // Makes a blocking system call: `call()` again after EINTR, as long as Retry() says so. Returns the
@@ -53,6 +60,10 @@ auto Retrying(napi_env env, int* err, Call call) -> decltype(call()) {
   BlockingCall blocking(env);
   decltype(call()) rc;
   do {
+    if (blocking.Terminating()) {
+      *err = EINTR;
+      return -1;
+    }
     rc = call();
     *err = errno;
   } while (rc < 0 && *err == EINTR && blocking.Retry());
@@ -70,6 +81,10 @@ template <typename Call>
 auto Retrying(napi_env env, int fd, int* err, Call call) -> decltype(call()) {
   BlockingCall blocking(env);
   for (;;) {
+    if (blocking.Terminating()) {
+      *err = EINTR;
+      return decltype(call())(-1);
+    }
     auto rc = call();
     *err = errno;
     if (rc >= 0) {

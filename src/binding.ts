@@ -150,6 +150,10 @@ export interface Native {
    * (1) or not (0); with `restoreIgnore`, SIG_DFL is first turned back into SIG_IGN.
    */
   sigpipeGuard(restoreIgnore: boolean): number;
+  /** A Worker thread that uses the library (its worker_threads.threadId): 0, or -ENOTSUP (no wake signal). */
+  registerThread(threadId: number): number;
+  /** Interrupts the blocking call of Worker `threadId` (-1: every Worker), which is being terminated. */
+  wakeThread(threadId: number): number;
 }
 
 export interface Poller {

@@ -9,7 +9,7 @@
 // a listener keeps its default action (Ctrl-C ends the process, blocking call or not).
 // Also here: keeping write(2) from raising SIGPIPE whatever the program does with that signal.
 import { constants } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
+import { Worker, isMainThread, threadId } from 'node:worker_threads';
 import { native } from './binding';
 
 /** Every name of each signal number: SIGIOT and SIGABRT are one signal, and each may have listeners. */
@@ -67,3 +67,22 @@ if (isMainThread && native.setSignalDispatcher(dispatch) === 0) {
   for (const name of Object.keys(constants.signals)) if (process.listenerCount(name) > 0) chain(name);
   native.sigpipeGuard(false);
 }
+
+// Workers blocked in a synchronous call. A Worker's thread in accept(2) or read(2) never sees
+// worker.terminate() (V8 stops JavaScript, not the kernel), and process.exit() then waits for it
+// forever. So each Worker thread registers with the addon, and termination wakes it first: the addon
+// sends its thread a signal that interrupts the call, which then returns without retrying (see
+// native/interrupt.cc, Wake). terminate() is reached through Worker.prototype, which each thread (each
+// realm) patches for the Workers it starts; process.exit() through the 'exit' event of the main thread.
+if (!isMainThread) native.registerThread(threadId);
+const patched = Symbol.for('berkeley-sockets.terminate');
+const proto = Worker.prototype as unknown as Record<symbol | string, unknown>;
+if (proto[patched] === undefined) {
+  const terminate = Worker.prototype.terminate;
+  Object.defineProperty(proto, patched, { value: terminate });
+  Worker.prototype.terminate = function (this: Worker, ...args: unknown[]) {
+    native.wakeThread(this.threadId);
+    return (terminate as (...a: unknown[]) => Promise<number>).apply(this, args);
+  };
+}
+if (isMainThread) process.on('exit', () => native.wakeThread(-1));

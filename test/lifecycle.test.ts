@@ -102,3 +102,40 @@ describe('Workers: what a Worker owned goes with it', () => {
     expect(JSON.parse(out)).toEqual({ afterTerminate: 10, afterClosingReleased: 0 });
   });
 });
+
+describe('Workers blocked in a synchronous call', () => {
+  /** Runs `main` in a child Node (the library loaded), and returns its stdout; the child must end by itself. */
+  function child(main: string): string {
+    return execFileSync(process.execPath, ['-e', `
+      const { Worker } = require('node:worker_threads');
+      const b = require('berkeley-sockets');
+      const blocked = (call) => new Worker(
+        "const b = require('berkeley-sockets'); const wt = require('node:worker_threads');" +
+        "const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);" +
+        "const srv = b.socket(b.AF_INET, b.SOCK_STREAM, 0); b.bind(srv, { family: b.AF_INET, address: '127.0.0.1', port: 0 }); b.listen(srv, 1);" +
+        "wt.parentPort.postMessage('blocking'); " + call, { eval: true });
+      const ready = (w) => new Promise((resolve) => w.once('message', () => setTimeout(resolve, 100)));
+      ${main}`], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 15_000 });
+  }
+
+  it('ends with worker.terminate(), whether blocked in read, accept, poll or writeAll', () => {
+    const out = child(`
+      (async () => {
+        for (const call of ['b.read(x, Buffer.alloc(8))', 'b.accept(srv)', 'b.poll([{ fd: x, events: b.POLLIN }], -1)', 'b.writeAll(x, Buffer.alloc(1 << 24))']) {
+          const w = blocked(call);
+          await ready(w);
+          const t = Date.now();
+          await w.terminate();
+          console.log(call.split('(')[0], Date.now() - t < 2000 ? 'terminated' : 'slow');
+        }
+      })();`);
+    expect(out.trim().split('\n')).toEqual(['b.read terminated', 'b.accept terminated', 'b.poll terminated', 'b.writeAll terminated']);
+  });
+
+  it('lets process.exit() end the process while a Worker blocks in read', () => {
+    const out = child(`
+      const w = blocked('b.read(x, Buffer.alloc(8))');
+      ready(w).then(() => { console.log('exiting'); process.exit(0); });`);
+    expect(out.trim()).toBe('exiting');
+  });
+});

@@ -13,7 +13,7 @@ async function server() {
   const { fd } = await accept(srv);
   const pat = bulkPattern();
   let sent = 0;
-  while (sent < o.bytes) sent += await write(fd, pat, Math.min(CHUNK, o.bytes - sent), sent % PERIOD);
+  while (sent < o.bytes) sent += await write(fd, pat.subarray(sent % PERIOD), Math.min(CHUNK, o.bytes - sent));
   close(fd);
   close(srv);
   result({ sent });

@@ -12,7 +12,7 @@ if (o.role === 'server') {
   const { fd } = accept(srv);
   const pat = bulkPattern();
   let sent = 0;
-  while (sent < o.bytes) sent += write(fd, pat, Math.min(CHUNK, o.bytes - sent), sent % PERIOD);
+  while (sent < o.bytes) sent += write(fd, pat.subarray(sent % PERIOD), Math.min(CHUNK, o.bytes - sent));
   close(fd);
   close(srv);
   result({ sent });

@@ -57,7 +57,7 @@ enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
 // seven: node-addon-api's CallbackInfo allocates its argument array on the heap past six.)
 constexpr int kArmRelease = 1 << 8;
 
-// A pidfd (pidfd_open(2)) is watched too: src/fork.ts's async waitpid waits for it to become readable.
+// A pidfd (pidfd_open(2)) is watched too: src/async/waitpid.ts waits for it to become readable.
 // It is a descriptor of its own, which nothing else on the loop watches.
 bool IsPidfd(int fd, int err) {
 #ifdef __linux__

@@ -14,14 +14,11 @@
  */
 import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { type Worker, isMainThread } from 'node:worker_threads';
 import { type ForkNative, loadFork, native } from './binding';
 import { errnoException } from './errors';
-import { SocketHandle, newHandle } from './handle';
-import { type AsyncOptions, abortError, checkOptions, operate } from './reactor';
-import { INT32_MAX, checkInt, checkInt32 } from './validate';
+import { checkInt, checkInt32 } from './validate';
 
 /** waitpid(2) options: return at once (null) when no child has changed state. */
 export const WNOHANG: number = native.process.WNOHANG;
@@ -30,7 +27,7 @@ export const WUNTRACED: number = native.process.WUNTRACED;
 /** waitpid(2) options: also report stopped children resumed by SIGCONT. */
 export const WCONTINUED: number = native.process.WCONTINUED;
 
-const { EBUSY, ENOSYS, EPERM, ESRCH, ETIMEDOUT } = osConstants.errno;
+const { EBUSY, EPERM } = osConstants.errno;
 
 /** How long fork() waits for V8's worker threads to finish what they are doing (they are idle under --single-threaded). */
 const PARK_MS = 2000;
@@ -222,64 +219,21 @@ export function waitpid(pid = -1, options = 0): WaitStatus | null {
   return rc === 0 ? null : decode(rc, statusOut);
 }
 
-/** waitpid(pid, WNOHANG) for the async path: the status, or undefined while the child runs. */
-function reap(pid: number): WaitStatus | undefined {
+/** @internal waitpid(pid, WNOHANG): the status, or undefined while the child runs (the async waitpid's poll). */
+export function reap(pid: number): WaitStatus | undefined {
   const out = new Int32Array(8);
   const rc = native.waitpid(pid, WNOHANG, out);
   if (rc < 0) throw errnoException(rc, 'waitpid');
   return rc === 0 ? undefined : decode(rc, out);
 }
 
-// Async waits in progress. A forked child inherits them, but the children they wait for are its
-// siblings, not its own: there they are abandoned — never settled, not keeping the loop alive.
-const waits = new Set<{ abandoned: boolean; pidfd?: SocketHandle }>();
-const forever = <T>() => new Promise<T>(() => {});
+// What must happen in a forked child before it runs on: berkeley-sockets/promises registers here to
+// abandon the async waits the child inherited (the sync API knows nothing of the async engine).
+const childHooks: (() => void)[] = [];
 
-/**
- * waitpid(2) without blocking the event loop: resolves with the status once child `pid` has ended
- * (and reaps it). On Linux ≥ 5.3 a pidfd_open(2) descriptor is watched for readability like a socket;
- * elsewhere, or on older kernels, waitpid(pid, WNOHANG) is retried on a timer (1 ms doubling to 50 ms).
- * Takes `{ signal, timeout }` like every call in berkeley-sockets/promises (ETIMEDOUT, AbortError);
- * the child is not reaped then, and can be waited for again.
- */
-export async function waitpidAsync(pid: number, options?: AsyncOptions): Promise<WaitStatus> {
-  checkInt(pid, 'pid', 1, INT32_MAX); // one child: pidfd_open(2) watches one process
-  const opts = checkOptions(options);
-  if (opts.signal?.aborted) throw abortError(opts.signal);
-  const done = reap(pid);
-  if (done !== undefined) return done;
-  const wait: { abandoned: boolean; pidfd?: SocketHandle } = { abandoned: false };
-  waits.add(wait);
-  try {
-    const fd = native.pidfd_open(pid);
-    if (fd === -ESRCH) return reap(pid) ?? (await pollWait(pid, opts, wait)); // it ended in between
-    if (fd === -ENOSYS) return await pollWait(pid, opts, wait);
-    if (fd < 0) throw errnoException(fd, 'pidfd_open');
-    wait.pidfd = newHandle(fd);
-    try {
-      // A pidfd becomes readable when its process ends; reap it then (it is already a zombie).
-      return await operate(fd, 'waitpid', false, opts, () => reap(pid), true);
-    } catch (e) {
-      if (wait.abandoned) return await forever<WaitStatus>();
-      throw e;
-    } finally {
-      wait.pidfd.close();
-    }
-  } finally {
-    waits.delete(wait);
-  }
-}
-
-async function pollWait(pid: number, opts: AsyncOptions, wait: { abandoned: boolean }): Promise<WaitStatus> {
-  const deadline = opts.timeout !== undefined ? Date.now() + opts.timeout : Infinity;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    if (wait.abandoned) return forever<WaitStatus>();
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const st = reap(pid);
-    if (st !== undefined) return st;
-    if (Date.now() >= deadline) throw errnoException(-ETIMEDOUT, 'waitpid');
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, { signal: opts.signal }).catch(() => undefined);
-  }
+/** @internal Runs `hook` in each forked child, as soon as fork() returns 0. */
+export function onForkChild(hook: () => void): void {
+  childHooks.push(hook);
 }
 
 // ── In the child ────────────────────────────────────────────────────────────────────────────────
@@ -315,10 +269,7 @@ function becomeChild(): void {
   // Node read process.pid (and process.ppid, once asked) when it started: they are the parent's.
   Object.defineProperty(process, 'pid', { value: native.getpid(), enumerable: true, configurable: true, writable: false });
   Object.defineProperty(process, 'ppid', { value: native.getppid(), enumerable: true, configurable: true, writable: true });
-  for (const w of waits) {
-    w.abandoned = true;
-    w.pidfd?.close();
-  }
+  for (const hook of childHooks) hook();
   if (!exitHooked) hookExit();
 }
 

@@ -7,7 +7,7 @@ import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './e
 import { INT32_MAX } from './validate';
 import { EBADF } from './constants';
 
-// The async layer (reactor.ts) registers here to stop watching a descriptor before it is closed or
+// The async layer (async/reactor.ts) registers here to stop watching a descriptor before it is closed or
 // released: epoll must never be left holding a number that may be reused.
 let closeHook: ((fd: number) => void) | undefined;
 

@@ -20,15 +20,15 @@ import { type Data, type Received, bytesOf, noOffset, target } from './io';
 import {
   type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
   readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
-} from './reactor';
+} from './async/reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
 import { type Accepted, targetOf } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 
-export type { AsyncOptions } from './reactor';
+export type { AsyncOptions } from './async/reactor';
 /** waitpid(2) without blocking the event loop (pidfd_open(2) + readiness): see fork.ts. */
-export { waitpidAsync as waitpid } from './fork';
+export { waitpidAsync as waitpid } from './async/waitpid';
 export type { WaitStatus } from './fork';
 
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;

@@ -280,7 +280,7 @@ const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
 
 /**
  * Whether the trace is on. The async API's watcher makes waiting reads itself, in C++, where no
- * wrapper sees them: while tracing, it leaves every call to JavaScript (src/reactor.ts asks here, and
+ * wrapper sees them: while tracing, it leaves every call to JavaScript (src/async/reactor.ts asks here, and
  * is told when this changes), so the trace shows each read as it is made.
  */
 export function tracing(): boolean {
@@ -289,7 +289,7 @@ export function tracing(): boolean {
 
 let traceChanged: (() => void) | undefined;
 
-/** @internal Called (by src/reactor.ts) whenever the trace is turned on or off. */
+/** @internal Called (by src/async/reactor.ts) whenever the trace is turned on or off. */
 export function onTraceChange(hook: () => void): void {
   traceChanged = hook;
 }

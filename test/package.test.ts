@@ -60,6 +60,18 @@ describe('package', () => {
     expect(out.trim().split('\n')).toEqual([...Array(4).fill('read 5'), 'exited']);
   });
 
+  it('loads no async machinery with the root module: the promises API brings it', () => {
+    const out = node(['-e', `
+      // The async engine's modules, wherever they live (before the layout of src/async/, fork.ts loaded reactor.js).
+      const loaded = () => Object.keys(require.cache).filter((f) => /[\\/](async[\\/]|reactor\.js$)/.test(f)).map((f) => require('path').basename(f)).sort();
+      const b = require('berkeley-sockets');
+      const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0); b.write(x, 'a'); b.read(y, Buffer.alloc(1));
+      const sync = loaded();
+      require('berkeley-sockets/promises');
+      console.log(JSON.stringify({ sync, promises: loaded() }));`]).trim();
+    expect(JSON.parse(out)).toEqual({ sync: [], promises: ['reactor.js', 'waitpid.js'] });
+  });
+
   it('ships type declarations and an exports map for both module systems', () => {
     expect(existsSync(path.join(root, pkg.types))).toBe(true);
     expect(pkg.exports['.']).toMatchObject({ import: expect.any(String), require: expect.any(String), types: expect.any(String) });

@@ -1,4 +1,4 @@
-// The async API's watchers (native/watcher.cc, src/reactor.ts): the native side makes a waiting read
+// The async API's watchers (native/watcher.cc, src/async/reactor.ts): the native side makes a waiting read
 // itself when epoll reports readability and reports every ready descriptor once per loop turn. These
 // tests check what a caller could see of that: bytes land in the right buffer and order, nothing is
 // consumed for a read that was withdrawn, and a buffer taken away while a read waits is never written.

@@ -3,12 +3,12 @@
 // never keeps the process alive. An operation is a non-blocking system call retried each time the
 // descriptor becomes ready: readers wait for readability, writers for writability, in FIFO order.
 import { constants as osConstants } from 'node:os';
-import { native, type Poller } from './binding';
-import { EAGAIN, EWOULDBLOCK } from './constants';
-import { errnoException, invalidArgType, outOfRange } from './errors';
-import { setCloseHook } from './handle';
-import { addrOut, decodeAddrSlot, takeAddrOut } from './sockaddr';
-import { onTraceChange, tracing } from './trace';
+import { native, type Poller } from '../binding';
+import { EAGAIN, EWOULDBLOCK } from '../constants';
+import { errnoException, invalidArgType, outOfRange } from '../errors';
+import { setCloseHook } from '../handle';
+import { addrOut, decodeAddrSlot, takeAddrOut } from '../sockaddr';
+import { onTraceChange, tracing } from '../trace';
 
 const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ARM_RELEASE, ADDR_SLOT } = native.uv;
 
@@ -228,12 +228,6 @@ export function watchOf(fd: number): Watch {
     watches.set(fd, w);
   }
   return w;
-}
-
-/** Whether operations on `fd` are already queued (a new one must queue behind them, in order). */
-export function busy(fd: number, write: boolean): boolean {
-  const w = watches.get(fd);
-  return w !== undefined && (write ? w.writers : w.readers).length > 0;
 }
 
 /**

@@ -80,7 +80,7 @@ Napi::Value GetNameInfo(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   if (len > sizeof ss) { Fail(env, "berkeley-sockets: sockaddr too long"); return {}; }
   std::memset(&ss, 0, sizeof ss);
-  std::memcpy(&ss, data, len);
+  if (len > 0) std::memcpy(&ss, data, len);  // an empty array's data pointer may be null (UBSan: memcpy)
   char host[NI_MAXHOST], serv[NI_MAXSERV];
   int rc = ::getnameinfo(reinterpret_cast<sockaddr*>(&ss), static_cast<socklen_t>(len), host,
                          sizeof host, serv, sizeof serv, flags);

@@ -461,3 +461,10 @@ describe('if_nameindex', () => {
     }
   });
 });
+
+describe('getnameinfo on no address at all', () => {
+  // An empty array's data pointer may be null: the addon must not hand it to memcpy (UBSan, test:asan).
+  it('fails with EAI_FAMILY for zero bytes, as getnameinfo(3) does for a socklen of 0', () => {
+    expect(() => getnameinfo(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'EAI_FAMILY', syscall: 'getnameinfo' }));
+  });
+});

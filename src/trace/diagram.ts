@@ -1,0 +1,130 @@
+// The sequence picture: a trace's calls laid out in a client column and a server column, with what
+// crosses the wire between them (SYN, data, FIN), as the course's slides draw a TCP or UDP exchange.
+// It reads trace lines (strace's format), so it works on a live trace or on a saved one.
+
+/** One traced call, parsed from its strace-format line. */
+interface Call {
+  name: string;
+  fd: number;
+  rc: string;
+  ok: boolean;
+  line: string;
+  data?: string;
+  addr?: string;
+  newFd?: number;
+}
+
+const ADDR = /sin6?_port=htons\((\d+)\), (?:sin_addr=inet_addr\("([^"]+)"\)|sin6_flowinfo=htonl\(\d+\), inet_pton\(AF_INET6, "([^"]+)")/;
+
+function parse(line: string): Call | undefined {
+  const m = /^(\w+)\((\d+|AF_\w+)?(.*)\)\s+= (.*)$/.exec(line.trim());
+  if (!m) return undefined;
+  const [, name, first, rest, rc] = m;
+  const call: Call = { name, fd: Number(first), rc, ok: !rc.startsWith('-1'), line: line.trim() };
+  const d = /^, ("(?:[^"\\]|\\.)*"(?:\.\.\.)?)/.exec(rest);
+  if (d) call.data = d[1];
+  const a = ADDR.exec(rest);
+  if (a) call.addr = `${a[2] ?? `[${a[3]}]`}:${a[1]}`;
+  if (name === 'socket' || name === 'accept4' || name === 'accept') call.newFd = Number(rc);
+  return call;
+}
+
+type Side = 'client' | 'server';
+
+/** One socket from its creation to its close: a number may be reused by the next socket. */
+interface Sock {
+  side?: Side;
+  stream: boolean;
+  bound: boolean;
+  connected: boolean;
+  finSent: boolean;
+}
+
+/** Gives each call the socket it acts on, and each socket its side: listen/accept make a server,
+ * connect or a first sendto from an unbound socket a client, recvfrom on a bound one a server. */
+function assign(calls: Call[]): Sock[] {
+  const current = new Map<number, Sock>();
+  const socks: Sock[] = [];
+  const get = (fd: number) => {
+    let s = current.get(fd);
+    if (s === undefined) {
+      s = { stream: true, bound: false, connected: false, finSent: false };
+      current.set(fd, s);
+    }
+    return s;
+  };
+  for (const c of calls) {
+    let s: Sock;
+    if (c.name === 'socket' && c.ok) {
+      s = { stream: !/SOCK_DGRAM/.test(c.line), bound: false, connected: false, finSent: false };
+      current.set(c.newFd!, s);
+    } else {
+      s = get(c.fd);
+    }
+    socks.push(s);
+    if (c.name === 'listen') s.side = 'server';
+    if ((c.name === 'accept4' || c.name === 'accept') && c.ok) {
+      current.set(c.newFd!, { side: 'server', stream: true, bound: true, connected: true, finSent: false });
+    }
+    if (c.name === 'connect') {
+      s.side ??= 'client';
+      s.connected = c.ok;
+    }
+    if (c.name === 'bind') s.bound = true;
+    if (c.name === 'recvfrom' && s.bound) s.side ??= 'server';
+    if (c.name === 'sendto') s.side ??= s.bound ? 'server' : 'client';
+    if (c.name === 'close') current.delete(c.fd);
+  }
+  return socks;
+}
+
+function short(c: Call): string {
+  const how = /SHUT_\w+/.exec(c.line)?.[0];
+  const args = c.name === 'socket' ? '' : `${c.fd}${how ? `, ${how}` : ''}${c.addr ? `, ${c.addr}` : ''}${c.data && !/^(read|recvfrom)$/.test(c.name) ? `, ${c.data}` : ''}`;
+  const res = c.ok ? c.rc : c.rc.replace(/^-1 (\w+).*/, '-1 $1');
+  return `${c.name}(${args}) = ${res}`;
+}
+
+/** What a call puts on the wire. */
+function wire(c: Call, s: Sock): string | undefined {
+  if (c.name === 'connect' && s.stream) return c.ok ? 'SYN, SYN+ACK, ACK' : 'SYN … RST';
+  if (!c.ok) return undefined;
+  if (/^(write|send|sendto)$/.test(c.name) && c.data) return c.data;
+  if ((c.name === 'close' || (c.name === 'shutdown' && !/SHUT_RD\b/.test(c.line))) && s.stream && s.connected && !s.finSent) {
+    s.finSent = true;
+    return 'FIN';
+  }
+  return undefined;
+}
+
+/**
+ * Renders trace lines as a two-column sequence picture. `format` 'text' draws it for a terminal;
+ * 'mermaid' writes a Mermaid sequenceDiagram for a web page (GitHub renders it).
+ */
+export function renderDiagram(lines: string[], format: 'text' | 'mermaid' = 'text'): string {
+  const calls = lines.map(parse).filter((c): c is Call => c !== undefined);
+  const socks = assign(calls);
+  const rows = calls.map((c, i) => ({ c, s: socks[i] })).filter((r) => r.s.side !== undefined);
+  if (format === 'mermaid') {
+    const out = ['sequenceDiagram', '    participant C as client', '    participant S as server'];
+    for (const { c, s } of rows) {
+      const me = s.side === 'client' ? 'C' : 'S';
+      const other = s.side === 'client' ? 'S' : 'C';
+      const w = wire(c, s);
+      const label = short(c).replace(/"/g, "'").replace(/[;#]/g, ' ');
+      if (w) out.push(`    ${me}-)${other}: ${label} [${w.replace(/"/g, "'")}]`);
+      else out.push(`    Note over ${me}: ${label}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+  const W = 44;
+  const out = [`${'client'.padEnd(W)}${' '.repeat(22)}server`, `${'─'.repeat(W)}${' '.repeat(22)}${'─'.repeat(W)}`];
+  for (const { c, s } of rows) {
+    const text = short(c);
+    const w = wire(c, s);
+    const client = s.side === 'client';
+    const arrow = w ? (client ? ` ${w.slice(0, 17)} ─▶ `.padStart(22, '─') : ` ◀─ ${w.slice(0, 17)} `.padEnd(22, '─')) : ' '.repeat(22);
+    out.push(client ? `${text.slice(0, W - 1).padEnd(W)}${arrow}`.trimEnd() : `${' '.repeat(W)}${arrow}${w ? ' ' : ''}${text.slice(0, W)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -54,6 +54,12 @@
         "native/process.cc",
         "native/interrupt.cc"
       ],
+      # What differs between platforms is behind native/platform.h: *_linux.cc on Linux, platform_other.cc
+      # elsewhere (serialport's way), so no source has an #ifdef __linux__ span.
+      "conditions": [
+        ["OS=='linux'", { "sources": ["native/options_linux.cc", "native/watcher_linux.cc"] }],
+        ["OS!='linux'", { "sources": ["native/platform_other.cc"] }]
+      ],
       # N-API and node-addon-api need C++17, whatever the Node headers' common.gypi chose.
       "cflags_cc": ["-std=c++17"],
       "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }

@@ -1,6 +1,8 @@
 // options.cc — getsockopt(2), setsockopt(2) as bytes in, bytes out. src/options.ts gives each option
 // its type (int, timeval, linger, …); this file interprets no value except a plain int's, which
 // getsockoptInt returns directly (the most common call, and the cheapest one to make).
+#include "layout.h"
+#include "platform.h"
 #include "result.h"
 
 #include <netinet/in.h>
@@ -9,10 +11,6 @@
 
 #include <cstddef>
 #include <cstring>
-
-#ifdef __linux__
-#include <linux/tcp.h>  // the kernel's struct tcp_info (glibc's copy lags behind)
-#endif
 
 namespace bs {
 namespace {
@@ -86,8 +84,6 @@ void Field(Napi::Env env, Napi::Object s, const char* name, size_t offset, size_
   s.Get("fields").As<Napi::Object>().Set(name, f);
 }
 
-#define BS_FIELD(obj, type, member) Field(env, obj, #member, offsetof(type, member), sizeof(((type*)nullptr)->member))
-
 Napi::Object OptionLayouts(Napi::Env env) {
   Napi::Object all = Napi::Object::New(env);
   Napi::Object tv = Struct(env, sizeof(timeval));
@@ -106,75 +102,9 @@ Napi::Object OptionLayouts(Napi::Env env) {
   BS_FIELD(m6, ipv6_mreq, ipv6mr_multiaddr);
   BS_FIELD(m6, ipv6_mreq, ipv6mr_interface);
   all.Set("ipv6_mreq", m6);
-#ifdef __linux__
-  Napi::Object mn = Struct(env, sizeof(ip_mreqn));
-  BS_FIELD(mn, ip_mreqn, imr_multiaddr);
-  BS_FIELD(mn, ip_mreqn, imr_address);
-  BS_FIELD(mn, ip_mreqn, imr_ifindex);
-  all.Set("ip_mreqn", mn);
-  Napi::Object uc = Struct(env, sizeof(ucred));
-  BS_FIELD(uc, ucred, pid);
-  BS_FIELD(uc, ucred, uid);
-  BS_FIELD(uc, ucred, gid);
-  all.Set("ucred", uc);
-  Napi::Object ti = Struct(env, sizeof(tcp_info));
-  BS_FIELD(ti, tcp_info, tcpi_state);
-  BS_FIELD(ti, tcp_info, tcpi_ca_state);
-  BS_FIELD(ti, tcp_info, tcpi_retransmits);
-  BS_FIELD(ti, tcp_info, tcpi_probes);
-  BS_FIELD(ti, tcp_info, tcpi_backoff);
-  BS_FIELD(ti, tcp_info, tcpi_options);
-  BS_FIELD(ti, tcp_info, tcpi_rto);
-  BS_FIELD(ti, tcp_info, tcpi_ato);
-  BS_FIELD(ti, tcp_info, tcpi_snd_mss);
-  BS_FIELD(ti, tcp_info, tcpi_rcv_mss);
-  BS_FIELD(ti, tcp_info, tcpi_unacked);
-  BS_FIELD(ti, tcp_info, tcpi_sacked);
-  BS_FIELD(ti, tcp_info, tcpi_lost);
-  BS_FIELD(ti, tcp_info, tcpi_retrans);
-  BS_FIELD(ti, tcp_info, tcpi_last_data_sent);
-  BS_FIELD(ti, tcp_info, tcpi_last_ack_sent);
-  BS_FIELD(ti, tcp_info, tcpi_last_data_recv);
-  BS_FIELD(ti, tcp_info, tcpi_last_ack_recv);
-  BS_FIELD(ti, tcp_info, tcpi_pmtu);
-  BS_FIELD(ti, tcp_info, tcpi_rcv_ssthresh);
-  BS_FIELD(ti, tcp_info, tcpi_rtt);
-  BS_FIELD(ti, tcp_info, tcpi_rttvar);
-  BS_FIELD(ti, tcp_info, tcpi_snd_ssthresh);
-  BS_FIELD(ti, tcp_info, tcpi_snd_cwnd);
-  BS_FIELD(ti, tcp_info, tcpi_advmss);
-  BS_FIELD(ti, tcp_info, tcpi_reordering);
-  BS_FIELD(ti, tcp_info, tcpi_rcv_rtt);
-  BS_FIELD(ti, tcp_info, tcpi_rcv_space);
-  BS_FIELD(ti, tcp_info, tcpi_total_retrans);
-  BS_FIELD(ti, tcp_info, tcpi_pacing_rate);
-  BS_FIELD(ti, tcp_info, tcpi_max_pacing_rate);
-  BS_FIELD(ti, tcp_info, tcpi_bytes_acked);
-  BS_FIELD(ti, tcp_info, tcpi_bytes_received);
-  BS_FIELD(ti, tcp_info, tcpi_segs_out);
-  BS_FIELD(ti, tcp_info, tcpi_segs_in);
-  BS_FIELD(ti, tcp_info, tcpi_notsent_bytes);
-  BS_FIELD(ti, tcp_info, tcpi_min_rtt);
-  BS_FIELD(ti, tcp_info, tcpi_data_segs_in);
-  BS_FIELD(ti, tcp_info, tcpi_data_segs_out);
-  BS_FIELD(ti, tcp_info, tcpi_delivery_rate);
-  BS_FIELD(ti, tcp_info, tcpi_busy_time);
-  BS_FIELD(ti, tcp_info, tcpi_rwnd_limited);
-  BS_FIELD(ti, tcp_info, tcpi_sndbuf_limited);
-  BS_FIELD(ti, tcp_info, tcpi_delivered);
-  BS_FIELD(ti, tcp_info, tcpi_delivered_ce);
-  BS_FIELD(ti, tcp_info, tcpi_bytes_sent);
-  BS_FIELD(ti, tcp_info, tcpi_bytes_retrans);
-  BS_FIELD(ti, tcp_info, tcpi_dsack_dups);
-  BS_FIELD(ti, tcp_info, tcpi_reord_seen);
-  BS_FIELD(ti, tcp_info, tcpi_rcv_ooopack);
-  BS_FIELD(ti, tcp_info, tcpi_snd_wnd);
-  all.Set("tcp_info", ti);
-#endif
+  AddPlatformLayouts(env, all);  // Linux: ip_mreqn, ucred, tcp_info (options_linux.cc)
   return all;
 }
-
-#undef BS_FIELD
 
 void RegisterOptions(Napi::Env env, Napi::Object exports) {
   exports.Set("optionLayouts", OptionLayouts(env));

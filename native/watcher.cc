@@ -25,17 +25,12 @@
 // leaves its Reactor's queue at once.
 #include "addrout.h"
 #include "interrupt.h"
+#include "platform.h"
 #include "result.h"
 
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/epoll.h>
-
-#include <cstdio>
-#include <cstring>
-#endif
 #include <uv.h>
 
 #include <algorithm>
@@ -57,21 +52,6 @@ enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
 // seven: node-addon-api's CallbackInfo allocates its argument array on the heap past six.)
 constexpr int kArmRelease = 1 << 8;
 
-// A pidfd (pidfd_open(2)) is watched too: src/async/waitpid.ts waits for it to become readable.
-// It is a descriptor of its own, which nothing else on the loop watches.
-bool IsPidfd(int fd, int err) {
-#ifdef __linux__
-  char path[64], target[32];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = ::readlink(path, target, sizeof target - 1);
-  if (err == ENOTSOCK && n > 0) {
-    target[n] = '\0';
-    if (strcmp(target, "anon_inode:[pidfd]") == 0) return true;
-  }
-#endif
-  errno = err;
-  return false;
-}
 
 // An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
 // a SystemError.
@@ -241,15 +221,10 @@ class Poller : public Napi::ObjectWrap<Poller> {
       ThrowErrno(env, errno, "getsockopt");
       return;
     }
-#ifdef __linux__
-    epoll_event probe{};
-    int backend = uv_backend_fd(loop);
-    if (::epoll_ctl(backend, EPOLL_CTL_ADD, fd, &probe) != 0) {
-      ThrowErrno(env, errno, "epoll_ctl");  // EEXIST: another owner watches this descriptor
+    if (int err = ProbeUnwatched(loop, fd); err != 0) {
+      ThrowErrno(env, err, "epoll_ctl");  // EEXIST: another owner watches this descriptor
       return;
     }
-    ::epoll_ctl(backend, EPOLL_CTL_DEL, fd, &probe);
-#endif
     slot_ = new PollSlot{};
     slot_->owner = this;
     int rc = uv_poll_init(loop, &slot_->handle, fd);

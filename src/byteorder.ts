@@ -3,7 +3,8 @@
 import { endianness } from 'node:os';
 import { checkInt } from './validate';
 
-const LITTLE = endianness() === 'LE';
+/** @internal Whether this host stores numbers little-endian: the one place the library asks. */
+export const LITTLE = endianness() === 'LE';
 
 function swap16(x: number): number {
   return ((x & 0xff) << 8) | (x >>> 8);

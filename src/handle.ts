@@ -211,7 +211,7 @@ export type Fd = SocketHandle<number> | number;
  * The descriptor number behind `fd`, checked: a closed handle is EBADF (without reaching the kernel), a
  * number must be an integer in 0..2^31-1.
  */
-export function fdOf(fd: Fd, syscall: string): number {
+export function checkFd(fd: Fd, syscall: string): number {
   if (fd instanceof SocketHandle) {
     const n = fd.fd;
     if (n < 0) throw errnoException(-EBADF, syscall);
@@ -232,7 +232,7 @@ export function fdOf(fd: Fd, syscall: string): number {
 export function fromFd<F extends number = number>(fd: number): SocketHandle<F> {
   // A handle already owns its number: adopting it again would make two owners, and two closes.
   if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number (a descriptor not owned by a SocketHandle)', fd);
-  const n = fdOf(fd, 'fcntl');
+  const n = checkFd(fd, 'fcntl');
   if (isOwned(n)) throw invalidArgValue('fd', n, 'is already owned by a SocketHandle (release() it first, or use that handle)');
   const rc = native.fcntl(n, native.constants.F_GETFD, 0);
   if (rc < 0) throw errnoException(rc, 'fcntl');

@@ -1,12 +1,11 @@
 // inet_pton(3), inet_ntop(3), inet_addr(3), inet_aton(3), inet_ntoa(3): text ↔ binary IP addresses.
-import { endianness } from 'node:os';
 import { native } from './binding';
+import { LITTLE } from './byteorder';
 import { AF_INET, AF_INET6 } from './constants';
-import { errnoException, invalidArgType, invalidArgValue } from './errors';
+import { type ErrorTarget, errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { In6Addr, InAddr } from './sockaddr';
 import { checkBytes, checkInt, checkInt32 } from './validate';
 
-const LITTLE = endianness() === 'LE';
 const bin = new Uint8Array(16);
 
 function checkText(src: unknown, name: string): string {
@@ -14,12 +13,21 @@ function checkText(src: unknown, name: string): string {
   return src;
 }
 
-function pton(af: number, src: string): number {
+/**
+ * @internal inet_pton(3) into `out`: 1, or 0 when `src` is not a numeric address of family `af`; a
+ * failure of the call itself (EAFNOSUPPORT) is a SystemError. Every text address the library takes
+ * goes through here.
+ */
+export function ptonInto(af: number, src: string, out: Uint8Array, target?: ErrorTarget): number {
   // A NUL would end the C string early and let "127.0.0.1\0junk" through.
   if (src.includes('\0')) return 0;
-  const rc = native.inet_pton(af, src, bin);
-  if (rc < 0) throw errnoException(rc, 'inet_pton');
+  const rc = native.inet_pton(af, src, out);
+  if (rc < 0) throw errnoException(rc, 'inet_pton', target);
   return rc;
+}
+
+function pton(af: number, src: string): number {
+  return ptonInto(af, src, bin);
 }
 
 /**

@@ -3,7 +3,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';
-import { type Fd, SocketHandle, fdOf as checkedFd } from './handle';
+import { type Fd, SocketHandle, checkFd } from './handle';
 
 type NodeSocketish = net.Socket | net.Server | dgram.Socket;
 
@@ -33,10 +33,10 @@ export function fdOf(socket: NodeSocketish): number {
 
 function take(fd: Fd, what: string): number {
   if (fd instanceof SocketHandle) {
-    checkedFd(fd, what);
+    checkFd(fd, what);
     return fd.release();
   }
-  return checkedFd(fd, what);
+  return checkFd(fd, what);
 }
 
 /**

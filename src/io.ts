@@ -5,10 +5,9 @@ import { native } from './binding';
 import { errnoException, invalidArgType } from './errors';
 import type { AddressOf } from './family';
 import type { Fd, SocketHandle } from './handle';
-import { fdOf } from './handle';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
-import { targetOf } from './socket';
-import { checkBytes, checkCount, checkInt, checkInt32 } from './validate';
+import { checkFd } from './handle';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { checkBytes, checkCount, checkInt32 } from './validate';
 
 /** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */
 export type Data = Uint8Array | string;
@@ -48,7 +47,7 @@ export function noOffset(syscall: string, given: number, max: number): TypeError
  */
 export function read(fd: Fd, buf: Uint8Array, count?: number): number {
   if (arguments.length > 3) throw noOffset('read', arguments.length, 3);
-  const n = fdOf(fd, 'read');
+  const n = checkFd(fd, 'read');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
   const rc = native.read(n, b, 0, len);
@@ -64,7 +63,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number): number {
  */
 export function write(fd: Fd, data: Data, count?: number): number {
   if (arguments.length > 3) throw noOffset('write', arguments.length, 3);
-  const n = fdOf(fd, 'write');
+  const n = checkFd(fd, 'write');
   const b = bytesOf(data);
   const len = checkCount(count, b.length, 'count');
   const rc = native.write(n, b, 0, len);
@@ -78,7 +77,7 @@ export function write(fd: Fd, data: Data, count?: number): number {
  */
 export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0): number {
   if (arguments.length > 4) throw noOffset('recv', arguments.length, 4);
-  const n = fdOf(fd, 'recv');
+  const n = checkFd(fd, 'recv');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
   checkInt32(flags, 'flags');
@@ -93,7 +92,7 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0): number
  */
 export function send(fd: Fd, data: Data, count?: number, flags = 0): number {
   if (arguments.length > 4) throw noOffset('send', arguments.length, 4);
-  const n = fdOf(fd, 'send');
+  const n = checkFd(fd, 'send');
   const b = bytesOf(data);
   const len = checkCount(count, b.length, 'count');
   checkInt32(flags, 'flags');
@@ -115,7 +114,7 @@ export interface Received<F extends number = number> {
 export function recvfrom<F extends number>(
   fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0,
 ): Received<F> {
-  const n = fdOf(fd, 'recvfrom');
+  const n = checkFd(fd, 'recvfrom');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
   checkInt32(flags, 'flags');
@@ -138,7 +137,7 @@ export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown)
   if (c !== undefined || arguments.length >= 5) [count, flags, addr] = [a, b, c];
   else if (b !== undefined || arguments.length === 4) [flags, addr] = [a, b];
   else addr = a;
-  const n = fdOf(fd, 'sendto');
+  const n = checkFd(fd, 'sendto');
   const bytes = bytesOf(data);
   const len = checkCount(count, bytes.length, 'count');
   checkInt32(flags, 'flags');
@@ -154,7 +153,7 @@ export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown)
  * `bytesWritten`, the bytes that did go out.
  */
 export function writeAll(fd: Fd, data: Data): number {
-  const n = fdOf(fd, 'write');
+  const n = checkFd(fd, 'write');
   const b = bytesOf(data);
   let done = 0;
   while (done < b.length) {
@@ -171,7 +170,7 @@ export function writeAll(fd: Fd, data: Data): number {
  * first (end of file). If a read fails, the SystemError carries `bytesRead`.
  */
 export function readExactly(fd: Fd, buf: Uint8Array, count?: number): number {
-  const n = fdOf(fd, 'read');
+  const n = checkFd(fd, 'read');
   const b = target(buf);
   const want = checkCount(count, b.length, 'count');
   let done = 0;

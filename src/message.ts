@@ -6,21 +6,20 @@
 // A received descriptor is owned from the first moment: the kernel creates it close-on-exec
 // (MSG_CMSG_CLOEXEC, always passed) and decoding wraps it in a SocketHandle before anything else, so
 // every descriptor the kernel installed reaches the caller as a handle, whatever else the message held.
-import { endianness } from 'node:os';
 import { native } from './binding';
+import { LITTLE } from './byteorder';
+import { ptonInto } from './inet';
 import {
   AF_INET, IPPROTO_IP, IP_PKTINFO, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
 } from './constants';
 import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, newHandle, fdOf } from './handle';
+import { type Fd, SocketHandle, newHandle, checkFd } from './handle';
 import { type Data, bytesOf } from './io';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
-import { targetOf } from './socket';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
 import { INT32_MAX, checkBytes, checkInt, checkInt32 } from './validate';
 
 const L = native.layout;
-const LITTLE = endianness() === 'LE';
 const INT = L.sizeof_int;
 
 // ---------------------------------------------------------------------------------------------
@@ -191,10 +190,7 @@ const ip4 = new Uint8Array(16);
 
 function ipv4(value: unknown, name: string): Uint8Array {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
-  // A NUL would end the C string early and let "127.0.0.1\0junk" through.
-  const rc = value.includes('\0') ? 0 : native.inet_pton(AF_INET, value, ip4);
-  if (rc < 0) throw errnoException(rc, 'inet_pton');
-  if (rc !== 1) throw invalidArgValue(name, value, 'must be a numeric IPv4 address');
+  if (ptonInto(AF_INET, value, ip4) !== 1) throw invalidArgValue(name, value, 'must be a numeric IPv4 address');
   return ip4.slice(0, 4);
 }
 
@@ -211,7 +207,7 @@ function encodePayload(m: ControlMessageInput, name: string): Uint8Array {
     if (!Array.isArray(fds)) throw invalidArgType(`${name}.fds`, 'an array of SocketHandles or descriptor numbers', fds);
     const out = new Uint8Array(fds.length * INT);
     const v = view(out);
-    fds.forEach((fd, i) => v.setInt32(i * INT, fdOf(fd, 'sendmsg'), LITTLE));
+    fds.forEach((fd, i) => v.setInt32(i * INT, checkFd(fd, 'sendmsg'), LITTLE));
     return out;
   }
   if (level === SOL_SOCKET && type === SCM_CREDENTIALS && L.ucred !== undefined) {
@@ -336,7 +332,7 @@ function decodeControl(buf: Uint8Array, length: number): ControlMessage[] {
  * On a stream socket descriptors travel only with at least one byte of data.
  */
 export function sendmsg(fd: Fd, msg: SendMsgOptions): number {
-  const n = fdOf(fd, 'sendmsg');
+  const n = checkFd(fd, 'sendmsg');
   if (msg === null || typeof msg !== 'object') throw invalidArgType('msg', 'an object ({ iov, name?, control?, flags? })', msg);
   const iov = Array.isArray(msg.iov) ? Array.from(msg.iov, (d, i) => bytesOf(d, `iov[${i}]`)) : [bytesOf(msg.iov, 'iov')];
   const name = msg.name === undefined || msg.name === null ? null : sockaddrBytes(msg.name);
@@ -358,7 +354,7 @@ const info = new Int32Array(2);
  * received descriptors are close-on-exec, each owned by a SocketHandle in `control`.
  */
 export function recvmsg<F extends number>(fd: SocketHandle<F> | number, msg: RecvMsgOptions): ReceivedMessage<F> {
-  const n = fdOf(fd, 'recvmsg');
+  const n = checkFd(fd, 'recvmsg');
   if (msg === null || typeof msg !== 'object') throw invalidArgType('msg', 'an object ({ iov, controlLength?, flags? })', msg);
   // Array.from visits the holes of a sparse array (map would keep them, for the addon to trip on).
   const iov = Array.isArray(msg.iov) ? Array.from(msg.iov, (b, i) => checkBytes(b, `iov[${i}]`)) : [checkBytes(msg.iov, 'iov')];

@@ -2,16 +2,16 @@
 // struct timeval, a struct linger, a string, struct tcp_info… — from src/option-table.ts; its
 // constant's type (SockOpt<kind>) tells TypeScript what the call takes and returns. Structures are
 // encoded and decoded here from layouts the addon measured; the addon only moves bytes.
-import { endianness } from 'node:os';
 import { native } from './binding';
+import { LITTLE } from './byteorder';
+import { ptonInto } from './inet';
 import * as C from './constants';
 import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { SockOpt } from './family';
-import { type Fd, fdOf } from './handle';
+import { type Fd, checkFd } from './handle';
 import { OPTION_TABLE } from './option-table';
 import { INT32_MAX, INT32_MIN, checkInt, checkInt32 } from './validate';
 
-const LITTLE = endianness() === 'LE';
 
 /** `struct timeval` (SO_RCVTIMEO, SO_SNDTIMEO). */
 export interface Timeval {
@@ -159,7 +159,7 @@ function getField(v: DataView, l: Layout, field: string, unsigned = false): numb
 function ipBytes(af: number, text: unknown, name: string): Uint8Array {
   if (typeof text !== 'string') throw invalidArgType(name, 'of type string', text);
   const out = new Uint8Array(16);
-  if (text.includes('\0') || native.inet_pton(af, text, out) !== 1) throw invalidArgValue(name, text, 'is not a numeric address');
+  if (ptonInto(af, text, out) !== 1) throw invalidArgValue(name, text, 'is not a numeric address');
   return out.subarray(0, af === C.AF_INET6 ? 16 : 4);
 }
 
@@ -297,7 +297,7 @@ function capacity(kind: OptionKind): number {
 export function setsockopt<K extends OptionKind>(fd: Fd, level: number, optname: SockOpt<K>, optval: OptionInputs[K] | Uint8Array): void;
 export function setsockopt(fd: Fd, level: number, optname: number, optval: number | boolean | Uint8Array): void;
 export function setsockopt(fd: Fd, level: number, optname: number, optval: unknown): void {
-  const n = fdOf(fd, 'setsockopt');
+  const n = checkFd(fd, 'setsockopt');
   checkInt32(level, 'level');
   checkInt32(optname, 'optname');
   let bytes: Uint8Array;
@@ -318,7 +318,7 @@ export function getsockopt<K extends OptionKind>(fd: Fd, level: number, optname:
 export function getsockopt(fd: Fd, level: number, optname: number): number;
 export function getsockopt(fd: Fd, level: number, optname: number, optlen: number): Buffer;
 export function getsockopt(fd: Fd, level: number, optname: number, optlen?: number): unknown {
-  const n = fdOf(fd, 'getsockopt');
+  const n = checkFd(fd, 'getsockopt');
   checkInt32(level, 'level');
   checkInt32(optname, 'optname');
   const kind = optlen === undefined ? (optionKind(level, optname) ?? 'int') : undefined;

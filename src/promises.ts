@@ -10,20 +10,20 @@
  */
 import { constants as osConstants } from 'node:os';
 import { native } from './binding';
-import './trace'; // BSOCK_TRACE=1 works for code that imports only this module
+import './trace/trace'; // BSOCK_TRACE=1 works for code that imports only this module
 import './signals'; // its sync calls (poll, waitpid) too: a signal listener interrupts them
 import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
 import { errnoException } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, newHandle, fdOf } from './handle';
+import { type Fd, SocketHandle, newHandle, checkFd } from './handle';
 import { type Data, type Received, bytesOf, noOffset, target } from './io';
 import {
   type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
   readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
 } from './async/reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut } from './sockaddr';
-import { type Accepted, targetOf } from './socket';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import type { Accepted } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 
 export type { AsyncOptions } from './async/reactor';
@@ -43,7 +43,7 @@ function settle(rc: number, syscall: string, target?: Parameters<typeof errnoExc
 
 /** accept(2) without blocking: resolves with the next connection (SOCK_CLOEXEC; `flags` may add SOCK_NONBLOCK). */
 export async function accept<F extends number>(fd: SocketHandle<F> | number, options?: AsyncOptions & { flags?: number }): Promise<Accepted<F>> {
-  const n = fdOf(fd, 'accept');
+  const n = checkFd(fd, 'accept');
   const opts = checkOptions(options) as AsyncOptions & { flags?: number };
   const flags = checkInt32(opts.flags ?? 0, 'options.flags');
   return operate(n, 'accept', false, opts, () => {
@@ -58,7 +58,7 @@ export async function accept<F extends number>(fd: SocketHandle<F> | number, opt
  * the outcome from SO_ERROR (ECONNREFUSED, ETIMEDOUT…), as a C event loop does.
  */
 export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOptions): Promise<void> {
-  const n = fdOf(fd, 'connect');
+  const n = checkFd(fd, 'connect');
   const opts = checkOptions(options);
   const bytes = sockaddrBytes(addr);
   watchOf(n); // non-blocking from here on
@@ -87,7 +87,7 @@ export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOption
 export function read(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOptions): Promise<number> {
   try {
     if (arguments.length > 4 || typeof options === 'number') throw noOffset('read', arguments.length, 4);
-    const n = fdOf(fd, 'read');
+    const n = checkFd(fd, 'read');
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     const opts = checkOptions(options);
@@ -104,7 +104,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOpt
 export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   try {
     if (arguments.length > 5 || typeof options === 'number') throw noOffset('recv', arguments.length, 5);
-    const n = fdOf(fd, 'recv');
+    const n = checkFd(fd, 'recv');
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
@@ -124,7 +124,7 @@ export function recvfrom<F extends number>(
   fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0, options?: AsyncOptions,
 ): Promise<Received<F>> {
   try {
-    const n = fdOf(fd, 'recvfrom');
+    const n = checkFd(fd, 'recvfrom');
     const b = target(buf);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
@@ -147,7 +147,7 @@ export function recvfrom<F extends number>(
 export function write(fd: Fd, data: Data, count?: number, options?: AsyncOptions): Promise<number> {
   try {
     if (arguments.length > 4 || typeof options === 'number') throw noOffset('write', arguments.length, 4);
-    const n = fdOf(fd, 'write');
+    const n = checkFd(fd, 'write');
     const b = bytesOf(data);
         const len = checkCount(count, b.length, 'count');
     const opts = checkOptions(options);
@@ -169,7 +169,7 @@ export function write(fd: Fd, data: Data, count?: number, options?: AsyncOptions
 export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: AsyncOptions): Promise<number> {
   try {
     if (arguments.length > 5 || typeof options === 'number') throw noOffset('send', arguments.length, 5);
-    const n = fdOf(fd, 'send');
+    const n = checkFd(fd, 'send');
     const b = bytesOf(data);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
@@ -185,7 +185,7 @@ export function sendto(fd: Fd, data: Data, flags: number, addr: SockaddrInput, o
 export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown): Promise<number> {
   try {
     const [flags, addr, options] = typeof a === 'number' ? [a, b, c] : [0, a, b];
-    const n = fdOf(fd, 'sendto');
+    const n = checkFd(fd, 'sendto');
     const bytes = bytesOf(data);
     checkInt32(flags, 'flags');
     const sa = sockaddrBytes(addr as SockaddrInput);
@@ -209,7 +209,7 @@ export function writeAll(fd: Fd, data: Data, options?: AsyncOptions): Promise<nu
   try {
     // The usual case — nothing queued before it, and the kernel takes everything — is settled here,
     // without the loop's promise per write; anything else continues in the loop from `done`.
-    const n = fdOf(fd, 'write');
+    const n = checkFd(fd, 'write');
     const opts = checkOptions(options);
     if (callableNow(n, true, opts)) {
       while (done < b.length) {
@@ -257,7 +257,7 @@ export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: A
   try {
     // One operation for all of it: each read (the watcher's, when armed) advances the window. The
     // first is made here when it may be, and settles the call if it brings everything (or end of file).
-    const n = fdOf(fd, 'read');
+    const n = checkFd(fd, 'read');
     const opts = checkOptions(options);
     const w = readableNow(n, opts);
     let got = 0;
@@ -344,12 +344,12 @@ export async function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1, options
 
 /** Lets pending calls on `fd` keep the process alive (the default). */
 export function ref(fd: Fd): void {
-  refFd(fdOf(fd, 'ref'));
+  refFd(checkFd(fd, 'ref'));
 }
 
 /** Pending calls on `fd` no longer keep the process alive (like `server.unref()`). */
 export function unref(fd: Fd): void {
-  unrefFd(fdOf(fd, 'unref'));
+  unrefFd(checkFd(fd, 'unref'));
 }
 
 /** `for await (const { fd, address } of connections(srv))`: accept(2) in a loop; ends when `srv` is closed. */

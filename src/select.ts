@@ -3,7 +3,7 @@
 import { native } from './binding';
 import { FD_SETSIZE } from './constants';
 import { errnoException, invalidArgType, outOfRange } from './errors';
-import { type Fd, fdOf } from './handle';
+import { type Fd, checkFd } from './handle';
 import { checkInt, checkInt32 } from './validate';
 
 /**
@@ -38,7 +38,7 @@ export class FdSet {
 }
 
 function setFd(fd: Fd): number {
-  const n = fdOf(fd, 'select');
+  const n = checkFd(fd, 'select');
   if (n >= FD_SETSIZE) throw outOfRange('fd', `< FD_SETSIZE (${FD_SETSIZE}); use poll() for larger descriptors`, n);
   return n;
 }
@@ -141,7 +141,7 @@ export function packPollFds(fds: readonly PollFd[]): Int32Array {
   for (let i = 0; i < fds.length; i++) {
     const p = fds[i];
     if (p === null || typeof p !== 'object') throw invalidArgType(`fds[${i}]`, 'an object { fd, events }', p);
-    t[3 * i] = fdOf(p.fd, 'poll');
+    t[3 * i] = checkFd(p.fd, 'poll');
     t[3 * i + 1] = checkInt32(p.events, `fds[${i}].events`);
   }
   return t;

@@ -1,14 +1,14 @@
 // Socket addresses: the plain typed objects every call takes and returns, the C structs with their
 // field names for teaching (sockaddr_in, sockaddr_in6, sockaddr_un), and the exact bytes the kernel
 // uses. Layout comes from the addon (offsets measured by the compiler), never from numbers written here.
-import { endianness } from 'node:os';
 import { native } from './binding';
+import { LITTLE } from './byteorder';
+import { ptonInto } from './inet';
 import { AF_INET, AF_INET6, AF_UNIX } from './constants';
-import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { type ErrorTarget, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkBytes, checkInt } from './validate';
 
 const L = native.layout;
-const LITTLE = endianness() === 'LE';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -250,10 +250,7 @@ const ip6 = new Uint8Array(16);
 
 function parseIp(family: number, address: string): Uint8Array {
   if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
-  // A NUL would end the C string early and let "127.0.0.1\0junk" through.
-  const rc = address.includes('\0') ? 0 : native.inet_pton(family, address, ip6);
-  if (rc === 1) return ip6;
-  if (rc < 0) throw errnoException(rc, 'inet_pton', { address });
+  if (ptonInto(family, address, ip6, { address }) === 1) return ip6;
   throw invalidArgValue(
     'address',
     address,
@@ -475,4 +472,16 @@ export function takeAddrOut(): SocketAddress | null {
   const len = addrOutLen[0];
   if (len === 0) return null;
   return decodeSockaddrAt(addrOut, header, len);
+}
+
+/** Where an address points, for error messages: `127.0.0.1:3400`, `[::1]:80`, or a UNIX path. */
+export function targetOf(bytes: Uint8Array): ErrorTarget {
+  try {
+    const a = decodeSockaddrAt(bytes, 0, bytes.length);
+    if ('path' in a) return { path: a.path };
+    if ('port' in a) return { address: a.address, port: a.port };
+  } catch {
+    // an undecodable raw sockaddr: no details
+  }
+  return {};
 }

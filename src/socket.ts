@@ -3,23 +3,11 @@
 // Each call checks its arguments, crosses once into the addon, and turns -errno into a SystemError.
 import { native } from './binding';
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXEC } from './constants';
-import { type ErrorTarget, errnoException, invalidArgType, invalidArgValue } from './errors';
+import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
-import { type Fd, SocketHandle, newHandle, beforeClose, fdOf } from './handle';
-import { type SockaddrInput, addrOut, decodeSockaddrAt, sockaddrBytes, takeAddrOut } from './sockaddr';
+import { type Fd, SocketHandle, newHandle, beforeClose, checkFd } from './handle';
+import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
 import { checkInt32 } from './validate';
-
-/** Where an address points, for error messages: `127.0.0.1:3400`, `[::1]:80`, or a UNIX path. */
-export function targetOf(bytes: Uint8Array): ErrorTarget {
-  try {
-    const a = decodeSockaddrAt(bytes, 0, bytes.length);
-    if ('path' in a) return { path: a.path };
-    if ('port' in a) return { address: a.address, port: a.port };
-  } catch {
-    // an undecodable raw sockaddr: no details
-  }
-  return {};
-}
 
 /**
  * socket(2): a new socket of `domain` (AF_INET, AF_INET6, AF_UNIX…), `type` (SOCK_STREAM, SOCK_DGRAM,
@@ -55,7 +43,7 @@ export function socketpair<D extends number>(domain: D, type: number, protocol =
  */
 export function close(fd: Fd): void {
   if (fd instanceof SocketHandle) return fd.close();
-  const n = fdOf(fd, 'close');
+  const n = checkFd(fd, 'close');
   beforeClose(n);
   const rc = native.close(n);
   if (rc < 0) throw errnoException(rc, 'close');
@@ -63,7 +51,7 @@ export function close(fd: Fd): void {
 
 /** shutdown(2): SHUT_RD, SHUT_WR (sends FIN; the peer reads EOF) or SHUT_RDWR. */
 export function shutdown(fd: Fd, how: number): void {
-  const n = fdOf(fd, 'shutdown');
+  const n = checkFd(fd, 'shutdown');
   checkInt32(how, 'how');
   const rc = native.shutdown(n, how);
   if (rc < 0) throw errnoException(rc, 'shutdown');
@@ -76,7 +64,7 @@ export function shutdown(fd: Fd, how: number): void {
  * bytes. Port 0 lets the kernel choose (read it back with getsockname).
  */
 export function bind(fd: Fd, addr: SockaddrInput): void {
-  const n = fdOf(fd, 'bind');
+  const n = checkFd(fd, 'bind');
   const bytes = sockaddrBytes(addr);
   const rc = native.bind(n, bytes);
   if (rc < 0) throw errnoException(rc, 'bind', targetOf(bytes));
@@ -88,7 +76,7 @@ export function bind(fd: Fd, addr: SockaddrInput): void {
  * default destination and filters what recv() returns.
  */
 export function connect(fd: Fd, addr: SockaddrInput): void {
-  const n = fdOf(fd, 'connect');
+  const n = checkFd(fd, 'connect');
   const bytes = sockaddrBytes(addr);
   const rc = native.connect(n, bytes);
   if (rc < 0) throw errnoException(rc, 'connect', targetOf(bytes));
@@ -99,7 +87,7 @@ export function connect(fd: Fd, addr: SockaddrInput): void {
  * caps it at net.core.somaxconn; the default here is SOMAXCONN).
  */
 export function listen(fd: Fd, backlog: number = native.constants.SOMAXCONN): void {
-  const n = fdOf(fd, 'listen');
+  const n = checkFd(fd, 'listen');
   checkInt32(backlog, 'backlog');
   const rc = native.listen(n, backlog);
   if (rc < 0) throw errnoException(rc, 'listen');
@@ -117,7 +105,7 @@ export interface Accepted<F extends number = number> {
  * listeners of the signal ran; a listener that throws ends the call (README "Guarantees").
  */
 export function accept<F extends number>(fd: SocketHandle<F> | number, flags = 0): Accepted<F> {
-  const n = fdOf(fd, 'accept');
+  const n = checkFd(fd, 'accept');
   checkInt32(flags, 'flags');
   const conn = native.accept(n, flags, addrOut);
   if (conn < 0) throw errnoException(conn, 'accept');
@@ -132,14 +120,14 @@ export function accept<F extends number>(fd: SocketHandle<F> | number, flags = 0
 
 /** getsockname(2): the socket's own address (the port the kernel chose after bind to port 0). */
 export function getsockname<F extends number>(fd: SocketHandle<F> | number): AddressOf<F> {
-  const rc = native.getsockname(fdOf(fd, 'getsockname'), addrOut);
+  const rc = native.getsockname(checkFd(fd, 'getsockname'), addrOut);
   if (rc < 0) throw errnoException(rc, 'getsockname');
   return takeAddrOut() as AddressOf<F>;
 }
 
 /** getpeername(2): the connected peer's address; ENOTCONN if there is none. */
 export function getpeername<F extends number>(fd: SocketHandle<F> | number): AddressOf<F> {
-  const rc = native.getpeername(fdOf(fd, 'getpeername'), addrOut);
+  const rc = native.getpeername(checkFd(fd, 'getpeername'), addrOut);
   if (rc < 0) throw errnoException(rc, 'getpeername');
   return takeAddrOut() as AddressOf<F>;
 }
@@ -149,7 +137,7 @@ export function getpeername<F extends number>(fd: SocketHandle<F> | number): Add
  * Returns the flags for the GET commands, 0 for the SET ones. Other commands are refused.
  */
 export function fcntl(fd: Fd, cmd: number, arg = 0): number {
-  const n = fdOf(fd, 'fcntl');
+  const n = checkFd(fd, 'fcntl');
   checkInt32(cmd, 'cmd');
   checkInt32(arg, 'arg');
   if (cmd !== F_GETFL && cmd !== F_SETFL && cmd !== F_GETFD && cmd !== F_SETFD) {

@@ -1,4 +1,4 @@
-// A leak check (issue #9): 1,000,000 sync calls and 100,000 async operations keep RSS, the JS heap and
+// A leak check: 1,000,000 sync calls and 100,000 async operations keep RSS, the JS heap and
 // the descriptor count flat. In a child process (fixtures/leak.cjs, on the built dist/), so that RSS is
 // its own and not vitest's, with --expose-gc to measure after full collections.
 import * as path from 'node:path';

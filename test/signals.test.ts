@@ -1,4 +1,4 @@
-// Signals during blocking calls (issue #9, item 17). Each case runs test/fixtures/signal-child.cjs in a
+// Signals during blocking calls. Each case runs test/fixtures/signal-child.cjs in a
 // child process, waits until it sleeps in its blocking call, and sends real signals with kill(2).
 // What the library promises (README "Guarantees"): a signal without a listener keeps its default action,
 // so Ctrl-C ends a process blocked in accept; a signal with a listener runs that listener at once, during

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AF_INET, AF_UNIX, SOCK_STREAM, bind, close, listen, socket, socketpair, trace, write, read } from '../src/index';
 import { canRun, hasCommand } from './helpers';
-import { quote } from '../src/trace';
+import { quote } from '../src/trace/format';
 import * as p from '../src/promises';
 
 const dist = path.join(__dirname, '..', 'dist', 'index.js');

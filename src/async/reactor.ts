@@ -8,7 +8,7 @@ import { EAGAIN, EWOULDBLOCK } from '../constants';
 import { errnoException, invalidArgType, outOfRange } from '../errors';
 import { setCloseHook } from '../handle';
 import { addrOut, decodeAddrSlot, takeAddrOut } from '../sockaddr';
-import { onTraceChange, tracing } from '../trace';
+import { onTraceChange, tracing } from '../trace/trace';
 
 const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ARM_RELEASE, ADDR_SLOT } = native.uv;
 

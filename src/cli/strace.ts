@@ -7,7 +7,7 @@ import {
   MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
   SOL_SOCKET, encodeSockaddr, strerror,
 } from '../index';
-import { quote } from '../trace';
+import { quote } from '../trace/format';
 
 export { quote };
 

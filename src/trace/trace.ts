@@ -1,152 +1,24 @@
 // The trace: every system call the library makes, printed the way `strace` prints it — the course's
 // -DDEBUG, done properly. Turned on by BSOCK_TRACE=1 or trace(true). It works by swapping the addon's
-// functions for formatting wrappers, so when it is off the calls are the addon's own: no cost at all.
+// functions for formatting wrappers (format.ts prints), so when it is off the calls are the addon's
+// own: no cost at all.
 import { writeSync } from 'node:fs';
-import { getSystemErrorName } from 'node:util';
-import { type Native, native } from './binding';
+import { type Native, native } from '../binding';
+import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
-import { errnoName } from './errors';
+import {
+  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, pointer, protocol, quote, result,
+  sockType,
+} from './format';
 
 type Sink = (line: string) => void;
 
 const original: Partial<Native> = {};
 let sink: Sink | undefined;
 
-const C = native.constants;
-const L = native.layout;
-
-/** Reverse lookup of a constant by prefix ('AF_' → AF_INET…), first name wins. */
-function names(prefix: RegExp, exclude?: RegExp): Map<number, string> {
-  const m = new Map<number, string>();
-  for (const [k, v] of Object.entries(C)) if (prefix.test(k) && !exclude?.test(k) && !m.has(v)) m.set(v, k);
-  return m;
-}
-const AF = names(/^AF_/, /^AF_LOCAL$/);
-const SOCK_TYPES = names(/^SOCK_(STREAM|DGRAM|RAW|SEQPACKET|RDM)$/);
-const PROTO = names(/^IPPROTO_/);
-const SOL = new Map<number, string>([[C.SOL_SOCKET, 'SOL_SOCKET'], [C.IPPROTO_TCP, 'SOL_TCP'], [C.IPPROTO_IP, 'SOL_IP'], [C.IPPROTO_IPV6, 'SOL_IPV6'], [C.IPPROTO_UDP, 'SOL_UDP']]);
-const OPTS = new Map<number, Map<number, string>>([
-  [C.SOL_SOCKET, names(/^SO_/)],
-  [C.IPPROTO_TCP, names(/^TCP_(?!ESTABLISHED|SYN_|FIN_|TIME_WAIT|CLOSE|LAST_ACK|LISTEN|CLOSING)/)],
-  [C.IPPROTO_IP, names(/^IP_/)],
-  [C.IPPROTO_IPV6, names(/^IPV6_/)],
-]);
-// strace names the 64-bit time options by their historical values on Linux.
-if (process.platform === 'linux') {
-  for (const [name, old] of [['SO_RCVTIMEO', 'SO_RCVTIMEO_OLD'], ['SO_SNDTIMEO', 'SO_SNDTIMEO_OLD'], ['SO_TIMESTAMP', 'SO_TIMESTAMP_OLD']]) {
-    if (C[name] !== undefined) OPTS.get(C.SOL_SOCKET)!.set(C[name], old);
-  }
-}
-const MSG_FLAGS = ['MSG_OOB', 'MSG_PEEK', 'MSG_DONTROUTE', 'MSG_CTRUNC', 'MSG_TRUNC', 'MSG_DONTWAIT', 'MSG_EOR', 'MSG_WAITALL',
-  'MSG_CONFIRM', 'MSG_ERRQUEUE', 'MSG_NOSIGNAL', 'MSG_MORE', 'MSG_FASTOPEN', 'MSG_ZEROCOPY', 'MSG_CMSG_CLOEXEC'];
-const SHUT = new Map([[C.SHUT_RD, 'SHUT_RD'], [C.SHUT_WR, 'SHUT_WR'], [C.SHUT_RDWR, 'SHUT_RDWR']]);
-const STRSIZE = 32; // strace -s default
-
-function flags(value: number, table: string[], zero = '0'): string {
-  if (value === 0) return zero;
-  const out: string[] = [];
-  let rest = value;
-  for (const name of table) {
-    const bit = C[name];
-    if (bit !== undefined && (rest & bit) === bit && bit !== 0) {
-      out.push(name);
-      rest &= ~bit;
-    }
-  }
-  if (rest) out.push(`0x${(rest >>> 0).toString(16)}`);
-  return out.join('|');
-}
-
-function sockType(type: number): string {
-  const base = type & ~((C.SOCK_CLOEXEC ?? 0) | (C.SOCK_NONBLOCK ?? 0));
-  const parts = [SOCK_TYPES.get(base) ?? String(base)];
-  if (C.SOCK_CLOEXEC !== undefined && type & C.SOCK_CLOEXEC) parts.push('SOCK_CLOEXEC');
-  if (C.SOCK_NONBLOCK !== undefined && type & C.SOCK_NONBLOCK) parts.push('SOCK_NONBLOCK');
-  return parts.join('|');
-}
-
-function protocol(domain: number, proto: number): string {
-  if (domain !== C.AF_INET && domain !== C.AF_INET6) return String(proto);
-  return PROTO.get(proto) ?? String(proto);
-}
-
-/**
- * The first `length` bytes as strace shows them: C escapes, octal for the rest, at most `max` bytes
- * (strace's `-s`, 32) then "...".
- */
-export function quote(bytes: Uint8Array, length = bytes.length, max = STRSIZE): string {
-  const n = Math.min(length, bytes.length);
-  let s = '"';
-  for (let i = 0; i < Math.min(n, max); i++) {
-    const c = bytes[i];
-    if (c === 0x22) s += '\\"';
-    else if (c === 0x5c) s += '\\\\';
-    else if (c === 0x0a) s += '\\n';
-    else if (c === 0x0d) s += '\\r';
-    else if (c === 0x09) s += '\\t';
-    else if (c === 0x0c) s += '\\f';
-    else if (c === 0x0b) s += '\\v';
-    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
-    else {
-      const next = i + 1 < n ? bytes[i + 1] : -1;
-      // Octal, as short as possible unless a digit follows (then three digits, so it stays unambiguous).
-      s += `\\${next >= 0x30 && next <= 0x37 ? c.toString(8).padStart(3, '0') : c.toString(8)}`;
-    }
-  }
-  return `${s}"${n > max ? '...' : ''}`;
-}
-
-function u16be(b: Uint8Array, off: number): number {
-  return (b[off] << 8) | b[off + 1];
-}
-
-/** A sockaddr as strace shows it. */
-export function formatSockaddr(b: Uint8Array, off: number, len: number): string {
-  if (len < L.sa_family_offset + L.sa_family_size) return '{}';
-  const v = new DataView(b.buffer, b.byteOffset + off, len);
-  const family = L.sa_family_size === 1 ? b[off + L.sa_family_offset] : v.getUint16(L.sa_family_offset, true);
-  const fam = `sa_family=${AF.get(family) ?? family}`;
-  if (family === C.AF_INET && len >= L.sockaddr_in) {
-    const a = off + L.sin_addr;
-    return `{${fam}, sin_port=htons(${u16be(b, off + L.sin_port)}), sin_addr=inet_addr("${b[a]}.${b[a + 1]}.${b[a + 2]}.${b[a + 3]}")}`;
-  }
-  if (family === C.AF_INET6 && len >= L.sockaddr_in6) {
-    const text = native.inet_ntop(C.AF_INET6, b.subarray(off + L.sin6_addr, off + L.sin6_addr + 16));
-    const flow = v.getUint32(L.sin6_flowinfo, false);
-    return `{${fam}, sin6_port=htons(${u16be(b, off + L.sin6_port)}), sin6_flowinfo=htonl(${flow}), inet_pton(AF_INET6, "${text}", &sin6_addr), sin6_scope_id=${v.getUint32(L.sin6_scope_id, true)}}`;
-  }
-  if (family === C.AF_UNIX) {
-    const p = b.subarray(off + L.sun_path, off + len);
-    if (p.length === 0) return `{${fam}}`;
-    if (p[0] === 0) return `{${fam}, sun_path=@${quote(p.subarray(1))}}`;
-    const end = p.indexOf(0);
-    return `{${fam}, sun_path=${quote(end < 0 ? p : p.subarray(0, end))}}`;
-  }
-  return `{${fam}, sa_data=${quote(b.subarray(off + L.sa_family_offset + L.sa_family_size, off + len))}}`;
-}
-
-function result(rc: number): string {
-  if (typeof rc !== 'number' || rc >= 0) return String(rc);
-  let code: string | undefined;
-  try {
-    code = getSystemErrorName(rc);
-  } catch {
-    code = undefined;
-  }
-  if (code === undefined || code.startsWith('Unknown')) code = errnoName(-rc) ?? String(-rc);
-  return `-1 ${code} (${native.strerror(-rc)})`;
-}
-
 function emit(call: string, rc: number, detail = ''): void {
   sink?.(`${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`);
 }
-
-const addrOutLen = (out: Uint8Array) => new DataView(out.buffer, out.byteOffset, 4).getUint32(0, true);
-const addrOut = (out: Uint8Array) => formatSockaddr(out, native.abi.addrHeader, addrOutLen(out));
-const addrIn = (b: Uint8Array) => `${formatSockaddr(b, 0, b.length)}, ${b.length}`;
-const STORAGE = L.sockaddr_storage;
-const pointer = '0x…'; // strace shows the buffer's address when it did not fill it
-const data = (b: Uint8Array, off: number, n: number) => quote(b.subarray(off, off + n));
 
 /** Wrappers for each native call: same arguments, same result, plus one strace-like line. */
 const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
@@ -235,14 +107,14 @@ const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
   },
   setsockopt: (f) => (fd, level, name, v) => {
     const rc = f(fd, level, name, v);
-    const shown = v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, true)}]` : quote(v);
+    const shown = v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(v);
     emit(`setsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${shown}, ${v.length})`, rc);
     return rc;
   },
   getsockopt: (f) => (fd, level, name, out) => {
     const cap = out.length;
     const rc = f(fd, level, name, out);
-    const shown = rc < 0 ? pointer : rc === 4 ? `[${new DataView(out.buffer, out.byteOffset, 4).getInt32(0, true)}]` : quote(out, rc);
+    const shown = rc < 0 ? pointer : rc === 4 ? `[${new DataView(out.buffer, out.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(out, rc);
     const len = rc < 0 || rc === cap ? `[${cap}]` : `[${cap} => ${rc}]`;
     emit(`getsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${shown}, ${len})`, rc < 0 ? rc : 0);
     return rc;

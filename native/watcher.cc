@@ -509,6 +509,7 @@ void RegisterWatcher(Napi::Env env, Napi::Object exports) {
   uv.Set("ARM_RECVFROM", Napi::Number::New(env, kArmRecvfrom));
   uv.Set("ARM_RELEASE", Napi::Number::New(env, kArmRelease));
   uv.Set("ADDR_SLOT", Napi::Number::New(env, static_cast<double>(kAddrSlot)));
+  uv.Set("ENTRY", Napi::Number::New(env, static_cast<double>(kEntry)));
   exports.Set("uv", uv);
 }
 

@@ -126,6 +126,8 @@ export interface Native {
   uv: {
     UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
     READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ARM_RELEASE: number; ADDR_SLOT: number;
+    /** int32s per reported entry of the Reactor's batch: [fd, serial, status, events, result]. */
+    ENTRY: number;
   };
   /** _exit(2): never returns. */
   _exit(status: number): never;

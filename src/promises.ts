@@ -19,6 +19,7 @@ import { type Fd, SocketHandle, newHandle, checkFd } from './handle';
 import { type Data, type Received, bytesOf, noOffset, target } from './io';
 import {
   type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
+  READY_ACCEPT, READY_READ, WAIT_FIRST, WRITER,
   readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
 } from './async/reactor';
 import { type PollFd, packPollFds, unpackRevents } from './select';
@@ -46,11 +47,11 @@ export async function accept<F extends number>(fd: SocketHandle<F> | number, opt
   const n = checkFd(fd, 'accept');
   const opts = checkOptions(options) as AsyncOptions & { flags?: number };
   const flags = checkInt32(opts.flags ?? 0, 'options.flags');
-  return operate(n, 'accept', false, opts, () => {
+  return operate(n, 'accept', opts, () => {
     const conn = settle(native.accept(n, flags, addrOut), 'accept');
     if (conn === undefined) return undefined;
     return { fd: newHandle<F>(conn), address: takeAddrOut() as AddressOf<F> };
-  }, false, 'accept');
+  }, READY_ACCEPT);
 }
 
 /**
@@ -66,13 +67,13 @@ export async function connect(fd: Fd, addr: SockaddrInput, options?: AsyncOption
   if (rc === 0) return;
   if (rc !== -EINPROGRESS) throw errnoException(rc, 'connect', targetOf(bytes));
   const soerr = new Uint8Array(4);
-  await operate(n, 'connect', true, opts, () => {
+  await operate(n, 'connect', opts, () => {
     const r = native.getsockopt(n, SOL_SOCKET, SO_ERROR, soerr);
     if (r < 0) throw errnoException(r, 'getsockopt');
     const err = new Int32Array(soerr.buffer)[0]; // a C int, host byte order
     if (err !== 0) throw errnoException(-err, 'connect', targetOf(bytes));
     return true;
-  }, true);
+  }, WRITER | WAIT_FIRST);
 }
 
 // The hot calls below are plain functions returning operate()'s promise, with every throw turned into
@@ -94,7 +95,7 @@ export function read(fd: Fd, buf: Uint8Array, count?: number, options?: AsyncOpt
     const w = readableNow(n, opts);
     const now = w === undefined ? undefined : readMadeNow(w, native.read(n, b, 0, len), 'read');
     if (now !== undefined) return now;
-    return operate<number>(n, 'read', false, opts, new ReadWindow(n, b, 0, len, ARM_READ, false), true, true);
+    return operate<number>(n, 'read', opts, new ReadWindow(n, b, 0, len, ARM_READ, false), WAIT_FIRST | READY_READ);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -109,11 +110,11 @@ export function recv(fd: Fd, buf: Uint8Array, count?: number, flags = 0, options
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
     const opts = checkOptions(options);
-    if (flags !== 0) return operate(n, 'recv', false, opts, () => settle(native.recv(n, b, 0, len, flags), 'recv'));
+    if (flags !== 0) return operate(n, 'recv', opts, () => settle(native.recv(n, b, 0, len, flags), 'recv'));
     const w = readableNow(n, opts);
     const now = w === undefined ? undefined : readMadeNow(w, native.recv(n, b, 0, len, 0), 'recv');
     if (now !== undefined) return now;
-    return operate<number>(n, 'recv', false, opts, new ReadWindow(n, b, 0, len, ARM_RECV, false), true, true);
+    return operate<number>(n, 'recv', opts, new ReadWindow(n, b, 0, len, ARM_RECV, false), WAIT_FIRST | READY_READ);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -134,7 +135,7 @@ export function recvfrom<F extends number>(
         const rc = settle(native.recvfrom(n, b, 0, len, flags, addrOut), 'recvfrom');
         return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
       };
-    return operate<Received<F>>(n, 'recvfrom', false, checkOptions(options), call, false, flags === 0);
+    return operate<Received<F>>(n, 'recvfrom', checkOptions(options), call, flags === 0 ? READY_READ : 0);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -159,7 +160,7 @@ export function write(fd: Fd, data: Data, count?: number, options?: AsyncOptions
       if (rc >= 0) return Promise.resolve(rc);
       if (!wouldBlock(rc)) return Promise.reject(errnoException(rc, 'write'));
     }
-    return operate(n, 'write', true, opts, () => settle(native.write(n, b, 0, len), 'write'), now);
+    return operate(n, 'write', opts, () => settle(native.write(n, b, 0, len), 'write'), WRITER | (now ? WAIT_FIRST : 0));
   } catch (e) {
     return Promise.reject(e);
   }
@@ -173,7 +174,7 @@ export function send(fd: Fd, data: Data, count?: number, flags = 0, options?: As
     const b = bytesOf(data);
     const len = checkCount(count, b.length, 'count');
     checkInt32(flags, 'flags');
-    return operate(n, 'send', true, checkOptions(options), () => settle(native.send(n, b, 0, len, flags), 'send'));
+    return operate(n, 'send', checkOptions(options), () => settle(native.send(n, b, 0, len, flags), 'send'), WRITER);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -189,8 +190,8 @@ export function sendto(fd: Fd, data: Data, a: unknown, b?: unknown, c?: unknown)
     const bytes = bytesOf(data);
     checkInt32(flags, 'flags');
     const sa = sockaddrBytes(addr as SockaddrInput);
-    return operate(n, 'sendto', true, checkOptions(options as AsyncOptions | undefined), () =>
-      settle(native.sendto(n, bytes, 0, bytes.length, flags as number, sa), 'sendto', targetOf(sa)));
+    return operate(n, 'sendto', checkOptions(options as AsyncOptions | undefined), () =>
+      settle(native.sendto(n, bytes, 0, bytes.length, flags as number, sa), 'sendto', targetOf(sa)), WRITER);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -270,7 +271,7 @@ export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: A
     }
     const win = new ReadWindow(n, b, got, want - got, ARM_READ, true);
     win.got = got;
-    return operate<number>(n, 'read', false, opts, win, true, true);
+    return operate<number>(n, 'read', opts, win, WAIT_FIRST | READY_READ);
   } catch (e) {
     return Promise.reject(Object.assign(e as Error, { bytesRead: 0 }));
   }

@@ -10,7 +10,7 @@ import { setCloseHook } from '../handle';
 import { addrOut, decodeAddrSlot, takeAddrOut } from '../sockaddr';
 import { onTraceChange, tracing } from '../trace/trace';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ARM_RELEASE, ADDR_SLOT } = native.uv;
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ARM_RELEASE, ADDR_SLOT, ENTRY } = native.uv;
 
 /** True for the "try again later" results of a non-blocking call. */
 export function wouldBlock(rc: number): boolean {
@@ -196,7 +196,7 @@ function flush(batch: Int32Array, count: number, addrs: Uint8Array): void {
   immediateBudget = IMMEDIATE_BUDGET;
   let failure: unknown;
   let failed = false;
-  for (let i = 0, e = 0; i < count; i++, e += 5) {
+  for (let i = 0, e = 0; i < count; i++, e += ENTRY) {
     const w = watches.get(batch[e]);
     if (w === undefined || w.serial !== batch[e + 1]) continue; // closed since: its waiters have failed
     try {
@@ -339,17 +339,32 @@ export function readMadeNow(watch: Watch, rc: number, syscall: string): Promise<
   return watch.readBlocked ? undefined : Promise.reject(errnoException(rc, syscall));
 }
 
+// How operate() makes a call: these or'ed together; 0 is a reader that tries at once (recv with flags).
+
+/** A writer: it waits for writability, in the writers' queue. */
+export const WRITER = 1;
 /**
- * Runs `call` now if nothing is queued ahead of it (unless `waitFirst`: connect must see writability
- * before SO_ERROR means anything, and a caller that made the call itself has its answer); if it would
- * block, queues it until the descriptor is ready (as a reader or a writer). `call` returns undefined while it would block, else the result.
- * `readiness` (see Readiness): a reader whose call succeeds exactly when epoll reports readability (read, accept; not
- * MSG_OOB or MSG_ERRQUEUE), which may wait for it without trying first (see Watch.readBlocked).
+ * Wait for readiness before the first call: connect must see writability before SO_ERROR means
+ * anything, and a caller that made the call itself already has its answer.
+ */
+export const WAIT_FIRST = 2;
+/** A read (read, recv or recvfrom with no flags) that succeeds exactly when epoll reports readability. */
+export const READY_READ = 4;
+/** An accept, which succeeds exactly when epoll reports readability (Watch.acceptBlocked). */
+export const READY_ACCEPT = 8;
+
+/**
+ * Runs `call` now if nothing is queued ahead of it (unless WAIT_FIRST); if it would block, queues it
+ * until the descriptor is ready (as a reader, or a WRITER). `call` returns undefined while it would
+ * block, else the result. A READY_READ or READY_ACCEPT call may wait for readiness without trying
+ * first (see Watch.readBlocked); not MSG_OOB or MSG_ERRQUEUE, whose readiness epoll does not report.
  */
 export function operate<T>(
-  fd: number, syscall: string, write: boolean, options: AsyncOptions, call: (() => T | undefined) | ReadWindow,
-  waitFirst = false, readiness: Readiness = false,
+  fd: number, syscall: string, options: AsyncOptions, call: (() => T | undefined) | ReadWindow, how = 0,
 ): Promise<T> {
+  const write = (how & WRITER) !== 0;
+  const waitFirst = (how & WAIT_FIRST) !== 0;
+  const readiness: Readiness = how & READY_ACCEPT ? 'accept' : (how & READY_READ) !== 0;
   const { signal, timeout } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   const watch = watchOf(fd);

@@ -8,7 +8,7 @@ import { errnoException } from '../errors';
 import { type WaitStatus, onForkChild, reap } from '../fork';
 import { type SocketHandle, newHandle } from '../handle';
 import { INT32_MAX, checkInt } from '../validate';
-import { type AsyncOptions, abortError, checkOptions, operate } from './reactor';
+import { type AsyncOptions, WAIT_FIRST, abortError, checkOptions, operate } from './reactor';
 
 const { ENOSYS, ESRCH, ETIMEDOUT } = osConstants.errno;
 
@@ -46,7 +46,7 @@ export async function waitpidAsync(pid: number, options?: AsyncOptions): Promise
     wait.pidfd = newHandle(fd);
     try {
       // A pidfd becomes readable when its process ends; reap it then (it is already a zombie).
-      return await operate(fd, 'waitpid', false, opts, () => reap(pid), true);
+      return await operate(fd, 'waitpid', opts, () => reap(pid), WAIT_FIRST);
     } catch (e) {
       if (wait.abandoned) return await forever<WaitStatus>();
       throw e;

@@ -18,16 +18,17 @@ import type { AddressOf } from './family';
 import { type Fd, SocketHandle, newHandle, checkFd } from './handle';
 import { type Data, type Received, bytesOf, noOffset, target } from './io';
 import {
-  type AsyncOptions, type Waiter, ReadWindow, abortError, callableNow, checkOptions, dequeue, enqueue, operate,
-  READY_ACCEPT, READY_READ, WAIT_FIRST, WRITER,
-  readMadeNow, readableNow, refFd, unrefFd, watchOf, wouldBlock,
+  type Waiter, callableNow, dequeue, enqueue, operate, READY_ACCEPT, READY_READ, WAIT_FIRST, WRITER,
+  readMadeNow, readableNow, refFd, unrefFd, watchOf,
 } from './async/reactor';
+import { type AsyncOptions, abortError, checkOptions } from './async/options';
+import { ReadWindow, wouldBlock } from './async/window';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
 import type { Accepted } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 
-export type { AsyncOptions } from './async/reactor';
+export type { AsyncOptions } from './async/options';
 /** waitpid(2) without blocking the event loop (pidfd_open(2) + readiness): see fork.ts. */
 export { waitpidAsync as waitpid } from './async/waitpid';
 export type { WaitStatus } from './fork';

@@ -69,7 +69,7 @@ describe('package', () => {
       const sync = loaded();
       require('berkeley-sockets/promises');
       console.log(JSON.stringify({ sync, promises: loaded() }));`]).trim();
-    expect(JSON.parse(out)).toEqual({ sync: [], promises: ['reactor.js', 'waitpid.js'] });
+    expect(JSON.parse(out)).toEqual({ sync: [], promises: ['options.js', 'reactor.js', 'waitpid.js', 'window.js'] });
   });
 
   it('ships type declarations and an exports map for both module systems', () => {

@@ -4,18 +4,13 @@
 // descriptor becomes ready: readers wait for readability, writers for writability, in FIFO order.
 import { constants as osConstants } from 'node:os';
 import { native, type Poller } from '../binding';
-import { EAGAIN, EWOULDBLOCK } from '../constants';
-import { errnoException, invalidArgType, outOfRange } from '../errors';
+import { errnoException } from '../errors';
 import { setCloseHook } from '../handle';
-import { addrOut, decodeAddrSlot, takeAddrOut } from '../sockaddr';
 import { onTraceChange, tracing } from '../trace/trace';
+import { type AsyncOptions, abortError, closedError } from './options';
+import { ReadWindow, wouldBlock } from './window';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RECV, ARM_RECVFROM, ARM_RELEASE, ADDR_SLOT, ENTRY } = native.uv;
-
-/** True for the "try again later" results of a non-blocking call. */
-export function wouldBlock(rc: number): boolean {
-  return rc === -EAGAIN || rc === -EWOULDBLOCK;
-}
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RELEASE, ADDR_SLOT, ENTRY } = native.uv;
 
 /** A pending operation. */
 export interface Waiter {
@@ -254,37 +249,6 @@ function forget(fd: number): void {
 }
 setCloseHook(forget);
 
-export function closedError(syscall: string): Error {
-  return Object.assign(new Error(`${syscall}: the socket was closed while the call was pending`), { code: 'ERR_SOCKET_CLOSED', syscall });
-}
-
-/** Options every async call takes. */
-export interface AsyncOptions {
-  /** Rejects the call with an AbortError when aborted; the socket stays usable. */
-  signal?: AbortSignal;
-  /** Rejects with an ETIMEDOUT SystemError after this many milliseconds. */
-  timeout?: number;
-}
-
-export function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  return Object.assign(err, { name: 'AbortError', code: 'ABORT_ERR' });
-}
-
-const NO_OPTIONS: AsyncOptions = Object.freeze({});
-
-export function checkOptions(options: AsyncOptions | undefined): AsyncOptions {
-  if (options === undefined) return NO_OPTIONS;
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout >= 0) || !Number.isFinite(options.timeout))) {
-    throw outOfRange('options.timeout', 'a finite number >= 0 (ms)', options.timeout);
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
-  }
-  return options;
-}
-
 // One executor for every pending operation: it leaves the new promise's resolving functions here for
 // operate() to take at once (and clear, so no settled promise is kept alive), so that no closure
 // (and context) is allocated per operation.
@@ -394,71 +358,6 @@ export function operate<T>(
   queue.push(waiter);
   watch.update();
   return promise;
-}
-
-/**
- * A read(2) — or recv(2) or recvfrom(2) with no flags — into the window buf[offset, offset + length):
- * the call a waiting read makes, and the window the native watcher fills itself when it is armed
- * (Watch.armed). With `exact`, reads go on until the window is full or end of file (readExactly as one
- * operation), the window advancing by each read; the result is then the byte count of all of them.
- * recvfrom's result is `{ n, address }`.
- */
-export class ReadWindow {
-  /** Bytes read so far (exact). */
-  got = 0;
-
-  constructor(
-    readonly fd: number,
-    readonly buf: Uint8Array,
-    public offset: number,
-    public length: number,
-    readonly kind: number,
-    readonly exact: boolean,
-  ) {}
-
-  /** Counts a read's bytes: the result once settled, undefined while an exact read wants more. */
-  take(rc: number): number | undefined {
-    if (!this.exact) return rc;
-    if (rc === 0) return this.got; // end of file
-    this.got += rc;
-    this.offset += rc;
-    this.length -= rc;
-    return this.length === 0 ? this.got : undefined;
-  }
-
-  /** The non-blocking call: the result, undefined while it would block, or a thrown SystemError. */
-  call(): unknown {
-    for (;;) {
-      const kind = this.kind;
-      const rc = kind === ARM_RECVFROM
-        ? native.recvfrom(this.fd, this.buf, this.offset, this.length, 0, addrOut)
-        : kind === ARM_RECV
-          ? native.recv(this.fd, this.buf, this.offset, this.length, 0)
-          : native.read(this.fd, this.buf, this.offset, this.length);
-      if (rc < 0) {
-        if (wouldBlock(rc)) return undefined;
-        throw this.error(rc);
-      }
-      if (kind === ARM_RECVFROM) return { n: rc, address: takeAddrOut() };
-      const v = this.take(rc);
-      if (v !== undefined) return v;
-    }
-  }
-
-  /** What the watcher's own call settles (the sender in `addrs` at `slot`), undefined while more is wanted. */
-  result(rc: number, addrs: Uint8Array, slot: number): unknown {
-    return this.kind === ARM_RECVFROM ? { n: rc, address: decodeAddrSlot(addrs, slot) } : this.take(rc);
-  }
-
-  error(rc: number): Error {
-    const syscall = this.kind === ARM_RECVFROM ? 'recvfrom' : this.kind === ARM_RECV ? 'recv' : 'read';
-    return this.progress(errnoException(rc, syscall));
-  }
-
-  /** An exact read's error tells how much of the window was filled before it (`bytesRead`). */
-  progress(err: Error): Error {
-    return this.exact ? Object.assign(err, { bytesRead: this.got }) : err;
-  }
 }
 
 /** A queued operate() call: one object rather than a closure per method, as thousands may wait. */

@@ -8,7 +8,8 @@ import { errnoException } from '../errors';
 import { type WaitStatus, onForkChild, reap } from '../fork';
 import { type SocketHandle, newHandle } from '../handle';
 import { INT32_MAX, checkInt } from '../validate';
-import { type AsyncOptions, WAIT_FIRST, abortError, checkOptions, operate } from './reactor';
+import { type AsyncOptions, abortError, checkOptions } from './options';
+import { WAIT_FIRST, operate } from './reactor';
 
 const { ENOSYS, ESRCH, ETIMEDOUT } = osConstants.errno;
 

@@ -1,6 +1,7 @@
 // How strace(1) prints a system call's arguments and result: the one formatter of the library (the
 // trace, socklab's `trace on`). Values come from the platform's constants and the measured layout of
 // its structures, never from a number written here.
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { native } from '../binding';
 import { LITTLE } from '../byteorder';
@@ -119,12 +120,18 @@ export function formatSockaddr(b: Uint8Array, off: number, len: number): string 
   return `{${fam}, sa_data=${quote(b.subarray(off + L.sa_family_offset + L.sa_family_size, off + len))}}`;
 }
 
+// Where two names share a number, strace prints the kernel's (asm-generic/errno.h); Node (libuv) may
+// print the other: 95 is EOPNOTSUPP to strace and ENOTSUP to Node.
+const STRACE_ERRNO = new Map<number, string>(
+  process.platform === 'linux' && osConstants.errno.EOPNOTSUPP !== undefined ? [[osConstants.errno.EOPNOTSUPP, 'EOPNOTSUPP']] : [],
+);
+
 /** A result as strace shows it: the value, or -1 and the errno's name and text. */
 export function result(rc: number): string {
   if (typeof rc !== 'number' || rc >= 0) return String(rc);
-  let code: string | undefined;
+  let code = STRACE_ERRNO.get(-rc);
   try {
-    code = getSystemErrorName(rc);
+    code ??= getSystemErrorName(rc);
   } catch {
     code = undefined;
   }

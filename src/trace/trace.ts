@@ -20,8 +20,44 @@ function emit(call: string, rc: number, detail = ''): void {
   sink?.(`${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`);
 }
 
+/** The addon's functions (its classes, Reactor and Poller, are not calls). */
+type Calls = { [K in keyof Native as Native[K] extends (...args: never[]) => unknown ? K : never]: Native[K] };
+
+/**
+ * The native functions the trace does not print, each with its reason. Every other one must have a
+ * wrapper below: the table's type makes a new native function without either a compile error.
+ */
+export const UNTRACED = {
+  strerror: 'a C library function: no system call',
+  gai_strerror: 'a C library function: no system call',
+  inet_pton: 'a C library function: no system call',
+  inet_ntop: 'a C library function: no system call',
+  inet_aton: 'a C library function: no system call',
+  getaddrinfo: 'the resolver makes its own calls (files, a DNS socket): strace shows them, not one call',
+  getnameinfo: 'the resolver makes its own calls (files, a DNS socket): strace shows them, not one call',
+  gethostname: 'uname(2) inside the C library; not a socket call',
+  if_nametoindex: 'an ioctl on a socket of the C library\'s own',
+  if_indextoname: 'an ioctl on a socket of the C library\'s own',
+  if_nameindex: 'a netlink exchange of the C library\'s own',
+  getpid: 'no socket, and nothing to show',
+  getppid: 'no socket, and nothing to show',
+  _exit: 'ends the process: nothing would be printed after it',
+  loopRequests: 'reads libuv\'s counters: no system call',
+  setOwnedTable: 'bookkeeping of the addon: no system call',
+  setSignalDispatcher: 'bookkeeping of the addon: no system call',
+  registerThread: 'installs the Worker wake signal once (rt_sigaction): not a socket call',
+  wakeThread: 'signals a Worker\'s thread (tgkill) from a helper thread: not a socket call',
+  chainSignal: 'rt_sigaction on libuv\'s behalf: not a socket call',
+  sigpipeGuard: 'rt_sigaction on Node\'s behalf: not a socket call',
+  sendmsg: 'not yet: strace\'s msghdr format (iov, cmsg) is still to be written (issue 18)',
+  recvmsg: 'not yet: strace\'s msghdr format (iov, cmsg) is still to be written (issue 18)',
+  waitpid: 'not yet: wait4(2) and its status format are still to be written (issue 18)',
+  pidfd_open: 'not yet: a pidfd for the async waitpid (issue 18)',
+} as const;
+type Untraced = keyof typeof UNTRACED;
+
 /** Wrappers for each native call: same arguments, same result, plus one strace-like line. */
-const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
+const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[K] } = {
   socket: (f) => (d, t, p) => {
     const rc = f(d, t, p);
     emit(`socket(${AF.get(d) ?? d}, ${sockType(t | (C.SOCK_CLOEXEC ?? 0))}, ${protocol(d, p)})`, rc);
@@ -137,16 +173,33 @@ const wrappers: { [K in keyof Native]?: (f: Native[K]) => Native[K] } = {
     emit(`poll([${fds.join(', ')}], ${t.length / 3}, ${timeout})`, rc, rc > 0 ? ` ([${ready.join(', ')}])` : rc === 0 ? ' (Timeout)' : '');
     return rc;
   },
+  // glibc's select(3) is the pselect6 system call: a timespec, a NULL signal mask, and every set passed
+  // (an empty one is [], not NULL). The kernel writes back the time left, which strace shows; here it is
+  // measured around the call, to the microsecond glibc keeps.
   select: (f) => (r, w, e, us) => {
     const before = [r, w, e].map((a) => [...a]);
+    const start = us >= 0 ? process.hrtime.bigint() : 0n;
     const rc = f(r, w, e, us);
     const nfds = Math.max(-1, ...before.flat()) + 1;
-    const set = (a: number[]) => (a.length ? `[${a.join(' ')}]` : 'NULL');
-    const tv = us < 0 ? 'NULL' : `{tv_sec=${Math.floor(us / 1e6)}, tv_usec=${us % 1e6}}`;
+    const set = (a: number[]) => `[${a.join(' ')}]`;
+    const ts = (usec: number) => `{tv_sec=${Math.floor(usec / 1e6)}, tv_nsec=${(usec % 1e6) * 1000}}`;
     const after = [r, w, e].map((a, i) => [['in', 'out', 'except'][i], [...a].filter((x) => x >= 0)] as const).filter(([, a]) => a.length);
-    const detail = rc > 0 ? ` (${after.map(([k, a]) => `${k} [${a.join(' ')}]`).join(', ')})` : rc === 0 ? ' (Timeout)' : '';
-    emit(`select(${nfds}, ${set(before[0])}, ${set(before[1])}, ${set(before[2])}, ${tv})`, rc, detail);
+    let detail = '';
+    if (rc > 0) {
+      const left = us >= 0 ? Math.max(0, us - Number((process.hrtime.bigint() - start) / 1000n)) : -1;
+      const parts = after.map(([k, a]) => `${k} [${a.join(' ')}]`);
+      if (left >= 0) parts.push(`left ${ts(left)}`);
+      detail = ` (${parts.join(', ')})`;
+    } else if (rc === 0) detail = ' (Timeout)';
+    emit(`pselect6(${nfds}, ${set(before[0])}, ${set(before[1])}, ${set(before[2])}, ${us < 0 ? 'NULL' : ts(us)}, NULL)`, rc, detail);
     return rc;
+  },
+  // An int option's value comes back directly, or -errno - 2^32 (native/options.cc).
+  getsockoptInt: (f) => (fd, level, name) => {
+    const v = f(fd, level, name);
+    const failed = v < -0x80000000;
+    emit(`getsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${failed ? pointer : `[${v}]`}, [4])`, failed ? v + 2 ** 32 : 0);
+    return v;
   },
 };
 
@@ -167,7 +220,7 @@ export function onTraceChange(hook: () => void): void {
 }
 
 function install(): void {
-  for (const key of Object.keys(wrappers) as (keyof Native)[]) {
+  for (const key of Object.keys(wrappers) as (keyof typeof wrappers)[]) {
     if (original[key] !== undefined || typeof native[key] !== 'function') continue;
     (original as Record<string, unknown>)[key] = native[key];
     const wrap = wrappers[key] as (f: unknown) => unknown;

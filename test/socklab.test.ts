@@ -178,6 +178,23 @@ describe('socklab: one command per system call', () => {
     expect(succeeded.out).toContain('expected a failure (!), but the command succeeded');
   });
 
+  it('suggests the command a typo was meant to be, in either language, and none for a word far from all', async () => {
+    const en = await script('lisen 1\nredd 1\nfrobnicate\n', ['--lang', 'en']);
+    expect(en.out).toContain('unknown command: lisen (did you mean listen? help lists the commands)');
+    expect(en.out).toContain('unknown command: redd (did you mean read? help lists the commands)');
+    expect(en.out).toContain('unknown command: frobnicate (help lists the commands)');
+    const fr = await script('socke tcp\n', ['--lang', 'fr']);
+    expect(fr.out).toContain('commande inconnue : socke (vouliez-vous dire socket ? help liste les commandes)');
+  });
+
+  it('says a call blocks only when it waits: one the kernel refuses at once fails without that line', async () => {
+    // read on a listening socket: nothing to read (poll says so), but read(2) fails at once (ENOTCONN).
+    const r = await script('passive 127.0.0.1 0\n!ENOTCONN read ${id}\nsocket tcp\n!EINVAL accept ${id}\n');
+    expect(r.out).toMatch(/^read\(\d+, buf, 1024\) = -1 ENOTCONN/m);
+    expect(r.out).toMatch(/^accept\(\d+, addr\) = -1 EINVAL/m);
+    expect(r.out).not.toContain('blocks');
+  });
+
   it('answers bad commands and bad arguments with a clear message and goes on', async () => {
     const r = await script([
       'frobnicate', 'socket sctp', 'socket tcp', 'bind 7 0', 'bind 1 127.0.0.1 70000', 'listen 1 lots', 'read 1 -x',

@@ -98,7 +98,8 @@ export interface Messages {
   timedOut(opt: string): string;
   partial(n: number, total: number): string;
   hint(code: string, syscall: string): string | undefined;
-  unknownCommand(cmd: string): string;
+  /** An unknown command, and the nearest one when a typo is likely (one or two letters off). */
+  unknownCommand(cmd: string, nearest?: string): string;
   noSuchSocket(id: string): string;
   badNumber(what: string, v: string): string;
   badPort(v: string): string;
@@ -167,7 +168,8 @@ const en: Messages = {
     if (code === 'EPERM' || (code === 'EACCES' && syscall === 'socket')) return '  raw sockets need root (CAP_NET_RAW)';
     return undefined;
   },
-  unknownCommand: (cmd) => `unknown command: ${cmd} (help lists the commands)`,
+  unknownCommand: (cmd, nearest) =>
+    `unknown command: ${cmd} (${nearest ? `did you mean ${nearest}? ` : ''}help lists the commands)`,
   noSuchSocket: (id) => `no socket has id ${id} (= lists them)`,
   badNumber: (what, v) => `${what} must be a number: ${v}`,
   badPort: (v) => `not a port (0..65535 or a service name): ${v}`,
@@ -249,7 +251,8 @@ const fr: Messages = {
     if (code === 'EPERM' || (code === 'EACCES' && syscall === 'socket')) return '  les sockets brutes demandent root (CAP_NET_RAW)';
     return undefined;
   },
-  unknownCommand: (cmd) => `commande inconnue : ${cmd} (help liste les commandes)`,
+  unknownCommand: (cmd, nearest) =>
+    `commande inconnue : ${cmd} (${nearest ? `vouliez-vous dire ${nearest} ? ` : ''}help liste les commandes)`,
   noSuchSocket: (id) => `aucune socket n'a l'id ${id} (= les liste)`,
   badNumber: (what, v) => `${what} doit être un nombre : ${v}`,
   badPort: (v) => `pas un port (0..65535 ou un nom de service) : ${v}`,

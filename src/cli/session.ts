@@ -4,9 +4,9 @@
 // commands themselves are in commands/*.ts, a module per group, each command one system call.
 import { isIP } from 'node:net';
 import {
-  AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, MSG_DONTWAIT, POLLIN, POLLOUT, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
+  AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, MSG_DONTWAIT, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
   SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO, type SocketHandle, SystemError, bind, close, gai_strerror, getaddrinfo,
-  getNonBlocking, getsockname, getsockopt, listen, poll, setNonBlocking, setsockopt, socket,
+  getNonBlocking, getsockname, getsockopt, listen, setNonBlocking, setsockopt, socket,
 } from '../index';
 import * as S from '../index';
 import * as A from '../promises';
@@ -77,7 +77,7 @@ export class Session {
       const name = ws[0].value;
       if (name === 'quit' || name === 'exit') return { status: 'quit' };
       const spec = this.specs[name] ?? this.specs[ALIASES[name] ?? ''];
-      if (spec === undefined) throw new UsageError(this.m.unknownCommand(name));
+      if (spec === undefined) throw new UsageError(this.m.unknownCommand(name, nearest(name, this.commandNames())));
       const ctx = this.context(spec, line, ws.slice(1));
       await spec.run(ctx);
       return this.failure === undefined ? { status: 'ok' } : { status: 'failed', code: this.failure };
@@ -158,7 +158,6 @@ export class Session {
    */
   async wait<T>(
     fd: number, dir: 'in' | 'out', why: 'accept' | 'connect' | 'in' | 'out', shown: string, start: (signal: AbortSignal) => Promise<T>,
-    checkReady = true,
   ): Promise<Try<T> & { interrupted?: boolean }> {
     const ac = new AbortController();
     this.pending = ac;
@@ -170,9 +169,10 @@ export class Session {
         // A handshake always waits a little, and a write may fill the send buffer only halfway through:
         // say so when the call is still waiting after a moment (a distant or silent peer, a full buffer).
         timers.push(setTimeout(() => this.out(this.m.blocks(shown, why)), 200));
-      } else if (checkReady) {
-        const p = [{ fd, events: dir === 'in' ? POLLIN : POLLOUT }];
-        if (poll(p, 0) === 0) this.out(this.m.blocks(shown, why));
+      } else {
+        // Said once the call is really waiting: a call the kernel answers at once (accept on a socket
+        // that does not listen, a read at end of file) settles before the loop turns, and says nothing.
+        timers.push(setTimeout(() => this.out(this.m.blocks(shown, why)), 0));
       }
       return { v: await start(ac.signal) };
     } catch (e) {
@@ -464,4 +464,20 @@ function timeoutMs(fd: number, dir: 'in' | 'out'): number {
   } catch {
     return 0;
   }
+}
+
+/** The command `typed` was most likely meant to be: at most two edits away (Levenshtein), and the only one that close. */
+function nearest(typed: string, names: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    return prev[b.length];
+  };
+  const scored = names.map((n) => [n, distance(typed, n)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1]);
+  if (scored.length === 0 || (scored.length > 1 && scored[1][1] === scored[0][1])) return undefined;
+  return scored[0][0];
 }

@@ -54,8 +54,8 @@ export function transferCommands(lab: Session): Record<string, Spec> {
           if (MSG_DONTWAIT === undefined) lab.nonBlocking(s);
           r = lab.attempt(() => S.recv(s.h, buf, n, flags));
         } else {
-          // Urgent data never blocks: recv(MSG_OOB) returns EINVAL at once when there is none.
-          r = await lab.wait(fd, 'in', 'in', `recv(${fd})`, (signal) => A.recv(s.h, buf, n, flags, { signal }), (flags & MSG_OOB) === 0);
+          // Urgent data never blocks: recv(MSG_OOB) returns EINVAL at once when there is none, and says nothing.
+          r = await lab.wait(fd, 'in', 'in', `recv(${fd})`, (signal) => A.recv(s.h, buf, n, flags, { signal }));
         }
         if ('f' in r) {
           lab.report(calls.recv(fd, null, n, flags), r.f, 'recv', r.interrupted);

@@ -173,5 +173,21 @@ describe('npm start (the tour)', () => {
     expect(stdout).toMatch(/the client read "il est \d\d:\d\d:\d\d"/);
     expect(stdout).toMatch(/^client\s+server$/m);
     expect(stdout).toMatch(/connect\(\d+, 127\.0\.0\.1:\d+\) = 0 +SYN, SYN\+ACK, ACK ─▶/);
+    // The step that explains the receive buffer prints the call it explains.
+    expect(stdout).toMatch(/^getsockopt\(\d+, SOL_SOCKET, SO_RCVBUF, \[\d+\], \[4\]\) = 0\n {4}its receive buffer: \d+ bytes/m);
+    // The picture cuts no result off: a call too long for its column goes on below.
+    const picture = stdout.slice(stdout.search(/^client\s+server$/m));
+    expect(picture).toMatch(/connect\(\d+, 127\.0\.0\.1:\d+\) = -1\s+─+ SYN … RST ─▶\n\s+ECONNREFUSED\n/);
+    expect(picture).toMatch(/write\(\d+, "\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\\r\\n"\) =\s+26\n/);
+    for (const line of picture.split('\n')) expect(line).not.toMatch(/= $/);
+  });
+
+  it('speaks French where the locale is French (LANG=fr_FR.UTF-8), as socklab does; the calls stay C\'s', async () => {
+    const { stdout } = await run(process.execPath, [example('tour')], { timeout: 15_000, env: { ...process.env, LANG: 'fr_FR.UTF-8', LC_ALL: '', LC_MESSAGES: '' } });
+    expect(stdout).toContain('1. Daytime sur TCP : un serveur et un client dans un même processus, sur 127.0.0.1');
+    expect(stdout).toMatch(/le client a lu "il est \d\d:\d\d:\d\d"/);
+    expect(stdout).toContain('3. Les mêmes appels en diagramme de séquence');
+    expect(stdout).not.toContain('the client read');
+    expect(stdout).toMatch(/^socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, IPPROTO_IP\) = \d+$/m);
   });
 });

@@ -120,11 +120,29 @@ export function renderDiagram(lines: string[], format: 'text' | 'mermaid' = 'tex
   const W = 44;
   const out = [`${'client'.padEnd(W)}${' '.repeat(22)}server`, `${'─'.repeat(W)}${' '.repeat(22)}${'─'.repeat(W)}`];
   for (const { c, s } of rows) {
-    const text = short(c);
     const w = wire(c, s);
     const client = s.side === 'client';
+    // A call that does not fit its column goes on below, indented: a result is never cut off.
+    const [first, ...more] = wrap(short(c), W - 1);
     const arrow = w ? (client ? ` ${w.slice(0, 17)} ─▶ `.padStart(22, '─') : ` ◀─ ${w.slice(0, 17)} `.padEnd(22, '─')) : ' '.repeat(22);
-    out.push(client ? `${text.slice(0, W - 1).padEnd(W)}${arrow}`.trimEnd() : `${' '.repeat(W)}${arrow}${w ? ' ' : ''}${text.slice(0, W)}`);
+    out.push(client ? `${first.padEnd(W)}${arrow}`.trimEnd() : `${' '.repeat(W)}${arrow}${w ? ' ' : ''}${first}`);
+    for (const rest of more) out.push(client ? `  ${rest}` : `${' '.repeat(W + 22 + (w ? 1 : 0))}  ${rest}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `text` in lines of at most `width` characters, broken after a comma or a space where there is one. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  let w = width;
+  while (rest.length > w) {
+    const cut = Math.max(rest.lastIndexOf(', ', w - 1) + 1, rest.lastIndexOf(' ', w));
+    const at = cut > w / 3 ? cut : w;
+    lines.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+    w = width - 2; // continuation lines are indented by two
+  }
+  lines.push(rest);
+  return lines;
 }

@@ -146,3 +146,73 @@ export const STORAGE = L.sockaddr_storage;
 export const pointer = '0x…'; // strace shows the buffer's address when it did not fill it
 export const data = (b: Uint8Array, off: number, n: number) => quote(b.subarray(off, off + n));
 
+// ── sendmsg(2) / recvmsg(2): struct msghdr as strace shows it ────────────────────────────────────
+
+const cmsgAlign = (n: number) => Math.ceil(n / L.cmsg_align) * L.cmsg_align;
+
+function readSize(v: DataView, off: number, size: number): number {
+  if (size === 8) return Number(v.getBigUint64(off, LITTLE));
+  return v.getUint32(off, LITTLE);
+}
+
+/** Ancillary data as strace shows it: [{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]. */
+function formatControl(ctrl: Uint8Array, len: number): string {
+  const v = new DataView(ctrl.buffer, ctrl.byteOffset, Math.min(len, ctrl.length));
+  const out: string[] = [];
+  for (let off = 0; off + L.cmsghdr <= v.byteLength;) {
+    const clen = readSize(v, off + L.cmsg_len, L.cmsg_len_size);
+    if (clen < L.cmsg_data || off + clen > v.byteLength) break;
+    const level = v.getInt32(off + L.cmsg_level, LITTLE);
+    const type = v.getInt32(off + L.cmsg_type, LITTLE);
+    const dataOff = off + L.cmsg_data;
+    const dataLen = clen - L.cmsg_data;
+    let typeName = String(type);
+    let shown: string;
+    if (level === C.SOL_SOCKET && type === C.SCM_RIGHTS) {
+      typeName = 'SCM_RIGHTS';
+      const fds: number[] = [];
+      for (let p = 0; p + 4 <= dataLen; p += 4) fds.push(v.getInt32(dataOff + p, LITTLE));
+      shown = `[${fds.join(', ')}]`;
+    } else if (level === C.SOL_SOCKET && type === C.SCM_CREDENTIALS && L.ucred !== undefined && dataLen >= L.ucred) {
+      typeName = 'SCM_CREDENTIALS';
+      shown = `{pid=${v.getInt32(dataOff + L.ucred_pid!, LITTLE)}, uid=${v.getUint32(dataOff + L.ucred_uid!, LITTLE)}, gid=${v.getUint32(dataOff + L.ucred_gid!, LITTLE)}}`;
+    } else {
+      typeName = OPTS.get(level)?.get(type) ?? String(type);
+      shown = quote(ctrl.subarray(dataOff, dataOff + dataLen));
+    }
+    out.push(`{cmsg_len=${clen}, cmsg_level=${SOL.get(level) ?? level}, cmsg_type=${typeName}, cmsg_data=${shown}}`);
+    off += cmsgAlign(clen);
+  }
+  return `[${out.join(', ')}]`;
+}
+
+/** The iovecs, each with what it holds: `shown` bytes in all, filling them in order (what was moved). */
+function formatIov(iov: Uint8Array[], shown: number): string {
+  let left = shown;
+  const parts = iov.map((b) => {
+    const n = Math.max(0, Math.min(left, b.length));
+    left -= n;
+    return `{iov_base=${quote(b, n)}, iov_len=${b.length}}`;
+  });
+  return `[${parts.join(', ')}]`;
+}
+
+const MSG_FLAG_TABLE = MSG_FLAGS;
+
+/** sendmsg's struct msghdr: the name given (or NULL), every iovec whole, the control given. */
+export function formatSentMsg(iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null): string {
+  const total = iov.reduce((n, b) => n + b.length, 0);
+  const ctrl = control !== null && control.length > 0
+    ? `msg_control=${formatControl(control, control.length)}, msg_controllen=${control.length}`
+    : 'msg_controllen=0';
+  const nm = name !== null && name.length > 0 ? `msg_name=${formatSockaddr(name, 0, name.length)}, msg_namelen=${name.length}` : 'msg_name=NULL, msg_namelen=0';
+  return `{${nm}, msg_iov=${formatIov(iov, total)}, msg_iovlen=${iov.length}, ${ctrl}, msg_flags=0}`;
+}
+
+/** recvmsg's struct msghdr as the kernel filled it: `rc` bytes across the iovecs, the sender, the control. */
+export function formatReceivedMsg(iov: Uint8Array[], rc: number, addr: Uint8Array, control: Uint8Array, controlLen: number, msgFlags: number): string {
+  const alen = addrOutLen(addr);
+  const nm = alen > 0 ? `msg_name=${addrOut(addr)}, msg_namelen=${STORAGE} => ${alen}` : `msg_name=${pointer}, msg_namelen=${STORAGE} => 0`;
+  const ctrl = controlLen > 0 ? `msg_control=${formatControl(control, controlLen)}, msg_controllen=${controlLen}` : 'msg_controllen=0';
+  return `{${nm}, msg_iov=${formatIov(iov, rc)}, msg_iovlen=${iov.length}, ${ctrl}, msg_flags=${flags(msgFlags, MSG_FLAG_TABLE)}}`;
+}

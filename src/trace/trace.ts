@@ -7,8 +7,8 @@ import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
-  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, pointer, protocol, quote, result,
-  sockType,
+  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, formatReceivedMsg, formatSentMsg,
+  pointer, protocol, quote, result, sockType,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -49,8 +49,6 @@ export const UNTRACED = {
   wakeThread: 'signals a Worker\'s thread (tgkill) from a helper thread: not a socket call',
   chainSignal: 'rt_sigaction on libuv\'s behalf: not a socket call',
   sigpipeGuard: 'rt_sigaction on Node\'s behalf: not a socket call',
-  sendmsg: 'not yet: strace\'s msghdr format (iov, cmsg) is still to be written (issue 18)',
-  recvmsg: 'not yet: strace\'s msghdr format (iov, cmsg) is still to be written (issue 18)',
   waitpid: 'not yet: wait4(2) and its status format are still to be written (issue 18)',
   pidfd_open: 'not yet: a pidfd for the async waitpid (issue 18)',
 } as const;
@@ -192,6 +190,18 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
       detail = ` (${parts.join(', ')})`;
     } else if (rc === 0) detail = ' (Timeout)';
     emit(`pselect6(${nfds}, ${set(before[0])}, ${set(before[1])}, ${set(before[2])}, ${us < 0 ? 'NULL' : ts(us)}, NULL)`, rc, detail);
+    return rc;
+  },
+  sendmsg: (f) => (fd, iov, name, control, fl) => {
+    const rc = f(fd, iov, name, control, fl);
+    emit(`sendmsg(${fd}, ${formatSentMsg(iov, name, control)}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)})`, rc);
+    return rc;
+  },
+  // The library always adds MSG_CMSG_CLOEXEC (native/message.cc); Linux echoes it in msg_flags.
+  recvmsg: (f) => (fd, iov, control, out, fl, info) => {
+    const rc = f(fd, iov, control, out, fl, info);
+    const all = fl | (C.MSG_CMSG_CLOEXEC ?? 0);
+    emit(`recvmsg(${fd}, ${rc >= 0 ? formatReceivedMsg(iov, rc, out, control, info[0], info[1]) : pointer}, ${flags(all, MSG_FLAGS)})`, rc);
     return rc;
   },
   // An int option's value comes back directly, or -errno - 2^32 (native/options.cc).

@@ -17,7 +17,7 @@ const NETWORK = /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|ge
 const normalize = (line: string) =>
   line.replace(/^\d+\s+/, '').replace(/\s+= /, ' = ').replace(/left \{tv_sec=\d+, tv_nsec=\d+\}/, 'left {…}')
     // A buffer the kernel did not fill is shown by its address, which the trace cannot know.
-    .replace(/=0x[0-9a-f]+\b/g, '=0x…').trim();
+    .replace(/\b0x[0-9a-f]+\b/g, '0x…').trim();
 
 /** The descriptors a trace's lines created (socket, socketpair, accept4). */
 function descriptorsOf(lines: string[]): Set<number> {
@@ -118,6 +118,34 @@ describe('trace', () => {
       // SCM_RIGHTS on the wire of the trace: the descriptor sent, and the new one received.
       expect(ours).toContainEqual(expect.stringMatching(/^sendmsg\(\d+, .*cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\].*, MSG_NOSIGNAL\) = 2$/));
       expect(ours).toContainEqual(expect.stringMatching(/^recvmsg\(\d+, .*cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\].*, MSG_CMSG_CLOEXEC\) = 2$/));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints waitpid as the wait4 strace sees, the status decoded the same way', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
+    try {
+      const straceOut = path.join(dir, 'strace.txt');
+      const forker = `
+        const b = require(${JSON.stringify(dist)});
+        const pid = b.fork();
+        if (pid === 0) b._exit(42);
+        b.waitpid(pid, 0);
+        try { b.waitpid(-1, b.WNOHANG); } catch {}
+        const pid2 = b.fork();
+        if (pid2 === 0) setInterval(() => {}, 1000);
+        else { process.kill(pid2, 'SIGKILL'); b.waitpid(pid2); }`;
+      const r = spawnSync('strace', ['-e', 'trace=wait4', '-o', straceOut, process.execPath, '--single-threaded', '-e', forker], {
+        env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const ours = r.stderr.split('\n').filter((l) => l.startsWith('wait4(')).map(normalize);
+      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => l.startsWith('wait4('));
+      expect(ours).toEqual(theirs);
+      expect(ours).toHaveLength(3);
+      expect(ours[0]).toMatch(/^wait4\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 42\}\], 0, NULL\) = \d+$/);
+      expect(ours[2]).toMatch(/WTERMSIG\(s\) == SIGKILL/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

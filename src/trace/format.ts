@@ -216,3 +216,33 @@ export function formatReceivedMsg(iov: Uint8Array[], rc: number, addr: Uint8Arra
   const ctrl = controlLen > 0 ? `msg_control=${formatControl(control, controlLen)}, msg_controllen=${controlLen}` : 'msg_controllen=0';
   return `{${nm}, msg_iov=${formatIov(iov, rc)}, msg_iovlen=${iov.length}, ${ctrl}, msg_flags=${flags(msgFlags, MSG_FLAG_TABLE)}}`;
 }
+
+// ── wait4(2) ──────────────────────────────────────────────────────────────────────────────────────
+
+const signalName = (n: number) => Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
+
+/**
+ * A wait status as strace decodes it, from the addon's [status, exited, code, signaled, signal, core,
+ * stopped, stopsig] (native/process.cc decodes it with the C macros).
+ */
+export function formatWaitStatus(out: Int32Array): string {
+  if (out[1]) return `[{WIFEXITED(s) && WEXITSTATUS(s) == ${out[2]}}]`;
+  if (out[3]) return `[{WIFSIGNALED(s) && WTERMSIG(s) == ${signalName(out[4])}${out[5] ? ' && WCOREDUMP(s)' : ''}}]`;
+  if (out[6]) return `[{WIFSTOPPED(s) && WSTOPSIG(s) == ${signalName(out[7])}}]`;
+  return `[${out[0]}]`;
+}
+
+/** waitpid(2)'s options by name: WNOHANG|WUNTRACED|WCONTINUED (their values are the addon's, process.cc). */
+export function waitOptions(options: number): string {
+  if (options === 0) return '0';
+  const out: string[] = [];
+  let rest = options;
+  for (const [name, bit] of Object.entries(native.process)) {
+    if (bit !== 0 && (rest & bit) === bit) {
+      out.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) out.push(`0x${(rest >>> 0).toString(16)}`);
+  return out.join('|');
+}

@@ -8,7 +8,7 @@ import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, formatReceivedMsg, formatSentMsg,
-  pointer, protocol, quote, result, sockType,
+  formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -49,8 +49,6 @@ export const UNTRACED = {
   wakeThread: 'signals a Worker\'s thread (tgkill) from a helper thread: not a socket call',
   chainSignal: 'rt_sigaction on libuv\'s behalf: not a socket call',
   sigpipeGuard: 'rt_sigaction on Node\'s behalf: not a socket call',
-  waitpid: 'not yet: wait4(2) and its status format are still to be written (issue 18)',
-  pidfd_open: 'not yet: a pidfd for the async waitpid (issue 18)',
 } as const;
 type Untraced = keyof typeof UNTRACED;
 
@@ -202,6 +200,17 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     const rc = f(fd, iov, control, out, fl, info);
     const all = fl | (C.MSG_CMSG_CLOEXEC ?? 0);
     emit(`recvmsg(${fd}, ${rc >= 0 ? formatReceivedMsg(iov, rc, out, control, info[0], info[1]) : pointer}, ${flags(all, MSG_FLAGS)})`, rc);
+    return rc;
+  },
+  // glibc's waitpid(3) is wait4(2) with no rusage; the status is shown decoded, as strace decodes it.
+  waitpid: (f) => (pid, options, out) => {
+    const rc = f(pid, options, out);
+    emit(`wait4(${pid}, ${rc > 0 ? formatWaitStatus(out) : pointer}, ${waitOptions(options)}, NULL)`, rc);
+    return rc;
+  },
+  pidfd_open: (f) => (pid) => {
+    const rc = f(pid);
+    emit(`pidfd_open(${pid}, 0)`, rc);
     return rc;
   },
   // An int option's value comes back directly, or -errno - 2^32 (native/options.cc).

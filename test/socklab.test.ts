@@ -195,6 +195,11 @@ describe('socklab: one command per system call', () => {
     expect(r.out).not.toContain('blocks');
   });
 
+  it('shows TIME_WAIT where the kernel has it: the side that sent the first FIN, once the peer\'s FIN came', async () => {
+    const r = await script('passive 127.0.0.1 0\nsocket tcp\nconnect ${id} 127.0.0.1 ${port}\naccept 1\nshutdown 2 wr\nclose 3\nsleep 0.2\n=\n');
+    expect(r.out).toMatch(/^ +2 +\d+ +tcp +127\.0\.0\.1:\d+ +- +TIME_WAIT /m);
+  });
+
   it('answers bad commands and bad arguments with a clear message and goes on', async () => {
     const r = await script([
       'frobnicate', 'socket sctp', 'socket tcp', 'bind 7 0', 'bind 1 127.0.0.1 70000', 'listen 1 lots', 'read 1 -x',

@@ -317,6 +317,7 @@ export class Session {
       r = await this.wait(fd, 'out', 'connect', `connect(${fd})`, (signal) => A.connect(s.h, to, { signal }));
     }
     this.report(calls.connect(fd, to), 'f' in r ? r.f : { rc: 0 }, 'connect', 'f' in r && r.interrupted);
+    if (!('f' in r) || r.f.code === 'EINPROGRESS') s.peer = { address: to.address, port: to.port };
     if ('f' in r && r.interrupted && s.kind === 'tcp') this.out(this.m.inProgress);
   }
 

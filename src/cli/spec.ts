@@ -15,6 +15,8 @@ export interface Sock {
   domain: number;
   kind: Kind;
   listening: boolean;
+  /** The peer it was last seen connected to: a closed connection no longer has one to ask for. */
+  peer?: { address: string; port: number };
 }
 
 export const E = osConstants.errno;

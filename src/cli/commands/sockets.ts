@@ -65,6 +65,7 @@ export function socketCommands(lab: Session): Record<string, Spec> {
         }
         const peer = r.v.address as Endpoint;
         const n = lab.add(r.v.fd, s.domain, s.kind);
+        n.peer = { address: peer.address, port: peer.port };
         lab.report(calls.accept(fd, peer), { rc: n.h.fd }, 'accept');
         lab.out(m.accepted(n.id, n.h.fd, endpoint(peer)));
       } },

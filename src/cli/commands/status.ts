@@ -1,12 +1,16 @@
 // socklab commands — The session itself: = (the socket table), trace, mode, sleep, echo, help.
 // Each command is one system call (or a short C idiom), made through the session (../session.ts).
-import { AF_INET6, IPPROTO_TCP, TCP_INFO, getpeername, getsockname, getsockopt, select } from '../../index';
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_INFO, getpeername, getsockname, getsockopt, inet_pton, select } from '../../index';
 import * as S from '../../index';
 import { UsageError } from '../parse';
 import type { Session } from '../session';
 import type { Kind } from '../sockopts';
 import { E, type Spec } from '../spec';
 import { type Endpoint, calls, endpoint } from '../strace';
+
+const LE = endianness() === 'LE';
 
 export function statusCommands(lab: Session): Record<string, Spec> {
   const m = lab.m;
@@ -104,10 +108,14 @@ function status(lab: Session): void {
     const peer = lab.attempt(() => getpeername(s.h) as Endpoint);
     const name = 'v' in local ? shortEndpoint(local.v, s.kind) : '-';
     const remote = 'v' in peer ? shortEndpoint(peer.v, s.kind) : '-';
+    if ('v' in peer) s.peer = { address: peer.v.address, port: peer.v.port };
     let state = '-';
     if (s.kind === 'tcp' && TCP_INFO !== undefined) {
       const info = lab.attempt(() => getsockopt(s.h, IPPROTO_TCP, TCP_INFO!));
       if ('v' in info) state = info.v.stateName === 'CLOSE' ? 'CLOSED' : info.v.stateName;
+      // The active closer's socket is CLOSE once the peer's FIN came: the kernel moved the connection
+      // to a TIME_WAIT entry of its own (tcp_time_wait), which only /proc/net/tcp still shows.
+      if (state === 'CLOSED' && s.peer !== undefined && 'v' in local && timeWait(local.v, s.peer)) state = 'TIME_WAIT';
     } else if (s.kind === 'tcp') state = s.listening ? 'LISTEN' : 'v' in peer ? 'ESTABLISHED' : '-';
     else if (s.kind === 'udp') state = lab.m.udpState('v' in peer ? 'connected' : name === '-' ? 'unbound' : 'bound');
     const flag = (on: boolean, ch: string) => (on ? ch : '.');
@@ -128,4 +136,29 @@ function shortEndpoint(a: Endpoint, kind: Kind): string {
   if (kind === 'raw') return any ? '*' : a.address;
   if (any && a.port === 0) return '-';
   return any ? `*:${a.port}` : endpoint(a);
+}
+
+/**
+ * Whether the kernel holds the connection local -> peer in TIME_WAIT (state 06 in /proc/net/tcp or
+ * tcp6, where addresses are the kernel's bytes in hex, 32-bit words in host order). Linux only.
+ */
+function timeWait(local: Endpoint, peer: { address: string; port: number }): boolean {
+  const v6 = local.address.includes(':');
+  let table: string;
+  try {
+    table = readFileSync(v6 ? '/proc/net/tcp6' : '/proc/net/tcp', 'utf8');
+  } catch {
+    return false;
+  }
+  const hex = (address: string, port: number) => {
+    const bytes = inet_pton(v6 ? AF_INET6 : AF_INET, address);
+    let words = '';
+    for (let i = 0; i < bytes.length; i += 4) {
+      const w = LE ? [bytes[i + 3], bytes[i + 2], bytes[i + 1], bytes[i]] : [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]];
+      words += w.map((b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    return `${words.toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  };
+  const want = `${hex(local.address, local.port)} ${hex(peer.address, peer.port)} 06`;
+  return table.split('\n').some((line) => line.trim().split(/\s+/).slice(1, 4).join(' ') === want);
 }

@@ -85,7 +85,7 @@ export function readOption(h: SocketHandle, d: OptDef): OptionText {
     }
     case 'in_addr': {
       const b = getsockopt(h, d.level, d.opt as number, 4);
-      return { shown: inet_ntop(AF_INET, b), straced: intArg(b.readUInt32LE(0)), len: 4 };
+      return { shown: inet_ntop(AF_INET, b), straced: intArg(hostU32(b)), len: 4 };
     }
     default: {
       const v = getsockopt(h, d.level, d.opt as number);
@@ -127,12 +127,14 @@ export function optionValue(d: OptDef, text: string, m: Messages): OptionText & 
     case 'in_addr': {
       if (isIP(text) !== 4) throw bad();
       const b = inet_pton(AF_INET, text);
-      return { value: b, shown: text, straced: intArg(b.readUInt32LE(0)), len: 4 };
+      return { value: b, shown: text, straced: intArg(hostU32(b)), len: 4 };
     }
   }
 }
 
 const LE = endianness() === 'LE';
+/** A C unsigned int read as the host stores it (what strace prints for an in_addr given as an int). */
+const hostU32 = (b: Buffer) => (LE ? b.readUInt32LE(0) : b.readUInt32BE(0));
 
 /** The 16 bytes of a 64-bit struct timeval, which strace shows quoted for SO_RCVTIMEO_OLD. */
 function timevalBytes(sec: number, usec: number): Buffer {

@@ -1,13 +1,16 @@
 // How socklab prints a system call: a short C-like line by default, and with `trace on` the line
-// strace(1) prints for the same call (strace 6: SOCK_CLOEXEC shown, recv as recvfrom, SO_RCVTIMEO as
-// SO_RCVTIMEO_OLD, 32-byte strings). Self-contained: it formats values socklab already has (plain
-// addresses, option values, the bytes moved) and never wraps the library.
+// strace(1) prints for the same call. The strace form is the library's own formatter (../trace/format.ts,
+// what BSOCK_TRACE prints): the same names, sockaddr layout, flags and strings; socklab only hands it
+// the values it has (addresses, option values, the bytes moved), as bytes where the formatter wants them.
 import {
-  AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, MSG_DONTWAIT,
-  MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
-  SOL_SOCKET, encodeSockaddr, strerror,
+  AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, SOCK_CLOEXEC,
+  SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOL_SOCKET, encodeSockaddr, strerror,
 } from '../index';
-import { quote } from '../trace/format';
+import * as S from '../index';
+import {
+  AF, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, flags as flagNames, formatPselect6, formatSockaddr, pointer, protocol, quote,
+  sockType,
+} from '../trace/format';
 
 export { quote };
 
@@ -27,23 +30,17 @@ export const failed = (o: Outcome): o is { code: string; errno: number } => 'cod
 
 /** The short form shows messages whole, up to this many bytes. */
 const TEXT_MAX = 512;
-/** sizeof(struct sockaddr_storage): the address buffer the library hands to accept/recvfrom/getsockname. */
-const STORAGE = 128;
 /** What strace prints for a buffer the call did not fill (the real address is meaningless here). */
-export const POINTER = '0x…';
+export const POINTER = pointer;
 
-const AF = new Map<number, string>([[AF_INET, 'AF_INET'], [AF_INET6, 'AF_INET6']]);
+/** The C form's names: AF_INET, SOCK_STREAM; option levels as C programs write them (IPPROTO_TCP). */
 const TYPES = new Map<number, string>([[SOCK_STREAM, 'SOCK_STREAM'], [SOCK_DGRAM, 'SOCK_DGRAM'], [SOCK_RAW, 'SOCK_RAW']]);
-const PROTOS = new Map<number, string>([[IPPROTO_IP, 'IPPROTO_IP'], [IPPROTO_TCP, 'IPPROTO_TCP'], [IPPROTO_UDP, 'IPPROTO_UDP'], [IPPROTO_ICMP, 'IPPROTO_ICMP']]);
-if (IPPROTO_ICMPV6 !== undefined) PROTOS.set(IPPROTO_ICMPV6, 'IPPROTO_ICMPV6');
-const SHUT = new Map<number, string>([[SHUT_RD, 'SHUT_RD'], [SHUT_WR, 'SHUT_WR'], [SHUT_RDWR, 'SHUT_RDWR']]);
-/** Option levels as strace names them (it says SOL_TCP where C programs write IPPROTO_TCP). */
-const LEVELS = new Map<number, string>([[SOL_SOCKET, 'SOL_SOCKET'], [IPPROTO_TCP, 'SOL_TCP'], [IPPROTO_IP, 'SOL_IP'], [IPPROTO_IPV6, 'SOL_IPV6']]);
 const LEVELS_C = new Map<number, string>([[SOL_SOCKET, 'SOL_SOCKET'], [IPPROTO_TCP, 'IPPROTO_TCP'], [IPPROTO_IP, 'IPPROTO_IP'], [IPPROTO_IPV6, 'IPPROTO_IPV6']]);
 const MSG: [string, number | undefined][] = [['MSG_OOB', MSG_OOB], ['MSG_PEEK', MSG_PEEK], ['MSG_DONTWAIT', MSG_DONTWAIT], ['MSG_NOSIGNAL', MSG_NOSIGNAL]];
 
 const name = (m: Map<number, string>, v: number) => m.get(v) ?? String(v);
 
+/** The flags as the C form shows them (the strace form uses the formatter's full table). */
 export function msgFlags(flags: number): string {
   if (flags === 0) return '0';
   const out: string[] = [];
@@ -86,12 +83,10 @@ export function endpoint(a: Endpoint): string {
   return a.family === AF_INET6 ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-/** The sockaddr struct as strace shows it, and its length. */
+/** The sockaddr struct as strace shows it: the formatter reads the very bytes the kernel gets. */
 export function sockaddr(a: Endpoint): string {
-  if (a.family === AF_INET6) {
-    return `{sa_family=AF_INET6, sin6_port=htons(${a.port}), sin6_flowinfo=htonl(${a.flowinfo ?? 0}), inet_pton(AF_INET6, "${a.address}", &sin6_addr), sin6_scope_id=${a.scope_id ?? 0}}`;
-  }
-  return `{sa_family=AF_INET, sin_port=htons(${a.port}), sin_addr=inet_addr("${a.address}")}`;
+  const bytes = encodeSockaddr(a);
+  return formatSockaddr(bytes, 0, bytes.length);
 }
 
 export function sockaddrLen(a: Endpoint): number {
@@ -116,16 +111,19 @@ export function render(line: Line, o: Outcome, trace: boolean): string {
   return trace ? `${line.s.padEnd(39)} = ${result(o)}` : `${line.c} = ${result(o)}`;
 }
 
-const cloexec = (t: number) => (SOCK_CLOEXEC !== undefined ? `${name(TYPES, t)}|SOCK_CLOEXEC` : name(TYPES, t));
+const straceFlags = (flags: number) => flagNames(flags, MSG_FLAGS);
 const withNoSignal = (flags: number) => flags | (MSG_NOSIGNAL ?? 0);
 /** `[128 => 16]`: the length the caller offered, and the one the kernel wrote back. */
 const addrLenOut = (a: Endpoint) => `[${STORAGE} => ${sockaddrLen(a)}]`;
 
 export const calls = {
-  socket(domain: number, type: number, protocol: number): Line {
+  socket(domain: number, type: number, protocolNumber: number): Line {
     // A C program passes 0 (the default protocol); strace names 0 IPPROTO_IP.
-    const proto = protocol === 0 ? '0' : name(PROTOS, protocol);
-    return { c: `socket(${name(AF, domain)}, ${name(TYPES, type)}, ${proto})`, s: `socket(${name(AF, domain)}, ${cloexec(type)}, ${name(PROTOS, protocol)})` };
+    const proto = protocolNumber === 0 ? '0' : protocol(domain, protocolNumber);
+    return {
+      c: `socket(${name(AF, domain)}, ${name(TYPES, type)}, ${proto})`,
+      s: `socket(${name(AF, domain)}, ${sockType(type | (SOCK_CLOEXEC ?? 0))}, ${protocol(domain, protocolNumber)})`,
+    };
   },
   bind(fd: number, a: Endpoint): Line {
     return { c: `bind(${fd}, ${endpoint(a)})`, s: `bind(${fd}, ${sockaddr(a)}, ${sockaddrLen(a)})` };
@@ -153,13 +151,13 @@ export const calls = {
   recv(fd: number, data: Uint8Array | null, count: number, flags: number): Line {
     return {
       c: `recv(${fd}, ${data ? text(data) : 'buf'}, ${count}, ${msgFlags(flags)})`,
-      s: `recvfrom(${fd}, ${data ? quote(data) : POINTER}, ${count}, ${msgFlags(flags)}, NULL, NULL)`,
+      s: `recvfrom(${fd}, ${data ? quote(data) : POINTER}, ${count}, ${straceFlags(flags)}, NULL, NULL)`,
     };
   },
   send(fd: number, data: Uint8Array, flags: number): Line {
     return {
       c: `send(${fd}, ${text(data)}, ${data.length}, ${msgFlags(flags)})`,
-      s: `sendto(${fd}, ${quote(data)}, ${data.length}, ${msgFlags(withNoSignal(flags))}, NULL, 0)`,
+      s: `sendto(${fd}, ${quote(data)}, ${data.length}, ${straceFlags(withNoSignal(flags))}, NULL, 0)`,
     };
   },
   recvfrom(fd: number, data: Uint8Array | null, count: number, flags: number, from: Endpoint | null): Line {
@@ -167,13 +165,13 @@ export const calls = {
     const fromS = from ? `${sockaddr(from)}, ${addrLenOut(from)}` : data ? `NULL, [${STORAGE} => 0]` : `${POINTER}, [${STORAGE}]`;
     return {
       c: `recvfrom(${fd}, ${data ? text(data) : 'buf'}, ${count}, ${msgFlags(flags)}, ${fromC})`,
-      s: `recvfrom(${fd}, ${data ? quote(data) : POINTER}, ${count}, ${msgFlags(flags)}, ${fromS})`,
+      s: `recvfrom(${fd}, ${data ? quote(data) : POINTER}, ${count}, ${straceFlags(flags)}, ${fromS})`,
     };
   },
   sendto(fd: number, data: Uint8Array, flags: number, to: Endpoint): Line {
     return {
       c: `sendto(${fd}, ${text(data)}, ${data.length}, ${msgFlags(flags)}, ${endpoint(to)})`,
-      s: `sendto(${fd}, ${quote(data)}, ${data.length}, ${msgFlags(withNoSignal(flags))}, ${sockaddr(to)}, ${sockaddrLen(to)})`,
+      s: `sendto(${fd}, ${quote(data)}, ${data.length}, ${straceFlags(withNoSignal(flags))}, ${sockaddr(to)}, ${sockaddrLen(to)})`,
     };
   },
   shutdown(fd: number, how: number): Line {
@@ -203,31 +201,26 @@ export const calls = {
   setsockopt(fd: number, level: number, opt: string, shown: string, strace: string, len: number): Line {
     return {
       c: `setsockopt(${fd}, ${name(LEVELS_C, level)}, ${opt}, ${shown})`,
-      s: `setsockopt(${fd}, ${name(LEVELS, level)}, ${straceOpt(opt)}, ${strace}, ${len})`,
+      s: `setsockopt(${fd}, ${name(SOL, level)}, ${straceOpt(level, opt)}, ${strace}, ${len})`,
     };
   },
   getsockopt(fd: number, level: number, opt: string, shown: string | null, strace: string | null, len: number): Line {
     return {
       c: `getsockopt(${fd}, ${name(LEVELS_C, level)}, ${opt}, ${shown ?? 'optval'})`,
-      s: `getsockopt(${fd}, ${name(LEVELS, level)}, ${straceOpt(opt)}, ${strace ?? POINTER}, [${len}])`,
+      s: `getsockopt(${fd}, ${name(SOL, level)}, ${straceOpt(level, opt)}, ${strace ?? POINTER}, [${len}])`,
     };
   },
-  select(nfds: number, sets: number[][], ready: number[][] | null, rc: number): string {
-    const set = (a: number[]) => (a.length ? `[${a.join(' ')}]` : 'NULL');
-    const tv = '{tv_sec=0, tv_usec=0}';
-    let detail = '';
-    if (ready && rc > 0) {
-      const parts = ready.map((a, i) => (a.length ? `${['in', 'out', 'except'][i]} [${a.join(' ')}]` : '')).filter(Boolean);
-      detail = ` (${parts.join(', ')}, left ${tv})`;
-    } else if (rc === 0) detail = ' (Timeout)';
-    return `${`select(${nfds}, ${set(sets[0])}, ${set(sets[1])}, ${set(sets[2])}, ${tv})`.padEnd(39)} = ${rc}${detail}`;
+  /** select(2) with a zero timeout (the = table), as the pselect6 glibc makes: the formatter's form. */
+  select(sets: number[][], ready: number[][], rc: number): string {
+    const [call, detail] = formatPselect6(sets, 0, rc, ready, 0);
+    return `${call.padEnd(39)} = ${rc}${detail}`;
   },
 };
 
-/** strace 6 names the 64-bit time options by their historical values on Linux. */
-function straceOpt(opt: string): string {
-  if (process.platform === 'linux' && (opt === 'SO_RCVTIMEO' || opt === 'SO_SNDTIMEO')) return `${opt}_OLD`;
-  return opt;
+/** An option as strace names it: the formatter's table, by the option's value (SO_RCVTIMEO_OLD…). */
+function straceOpt(level: number, opt: string): string {
+  const value = (S as unknown as Record<string, number | undefined>)[opt];
+  return (value !== undefined ? OPTS.get(level)?.get(value) : undefined) ?? opt;
 }
 
 /** An int option value as strace shows it: `[1]`. */

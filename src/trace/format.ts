@@ -246,3 +246,22 @@ export function waitOptions(options: number): string {
   if (rest) out.push(`0x${(rest >>> 0).toString(16)}`);
   return out.join('|');
 }
+
+// ── pselect6(2): what glibc's select(3) is ───────────────────────────────────────────────────────
+
+/**
+ * pselect6 as strace shows it: every set given ([] when empty), the timeout as a timespec (NULL:
+ * forever), and after a positive result the ready sets and the time left (`leftUs`).
+ */
+export function formatPselect6(sets: number[][], timeoutUs: number, rc: number, ready: number[][], leftUs: number): [call: string, detail: string] {
+  const nfds = Math.max(-1, ...sets.flat()) + 1;
+  const set = (a: number[]) => `[${a.join(' ')}]`;
+  const ts = (usec: number) => `{tv_sec=${Math.floor(usec / 1e6)}, tv_nsec=${(usec % 1e6) * 1000}}`;
+  let detail = '';
+  if (rc > 0) {
+    const parts = ready.map((a, i) => (a.length ? `${['in', 'out', 'except'][i]} [${a.join(' ')}]` : '')).filter(Boolean);
+    if (timeoutUs >= 0) parts.push(`left ${ts(Math.max(0, leftUs))}`);
+    detail = ` (${parts.join(', ')})`;
+  } else if (rc === 0) detail = ' (Timeout)';
+  return [`pselect6(${nfds}, ${set(sets[0])}, ${set(sets[1])}, ${set(sets[2])}, ${timeoutUs < 0 ? 'NULL' : ts(timeoutUs)}, NULL)`, detail];
+}

@@ -8,7 +8,7 @@ import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, formatReceivedMsg, formatSentMsg,
-  formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions,
+  formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -176,18 +176,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     const before = [r, w, e].map((a) => [...a]);
     const start = us >= 0 ? process.hrtime.bigint() : 0n;
     const rc = f(r, w, e, us);
-    const nfds = Math.max(-1, ...before.flat()) + 1;
-    const set = (a: number[]) => `[${a.join(' ')}]`;
-    const ts = (usec: number) => `{tv_sec=${Math.floor(usec / 1e6)}, tv_nsec=${(usec % 1e6) * 1000}}`;
-    const after = [r, w, e].map((a, i) => [['in', 'out', 'except'][i], [...a].filter((x) => x >= 0)] as const).filter(([, a]) => a.length);
-    let detail = '';
-    if (rc > 0) {
-      const left = us >= 0 ? Math.max(0, us - Number((process.hrtime.bigint() - start) / 1000n)) : -1;
-      const parts = after.map(([k, a]) => `${k} [${a.join(' ')}]`);
-      if (left >= 0) parts.push(`left ${ts(left)}`);
-      detail = ` (${parts.join(', ')})`;
-    } else if (rc === 0) detail = ' (Timeout)';
-    emit(`pselect6(${nfds}, ${set(before[0])}, ${set(before[1])}, ${set(before[2])}, ${us < 0 ? 'NULL' : ts(us)}, NULL)`, rc, detail);
+    const left = us >= 0 ? us - Number((process.hrtime.bigint() - start) / 1000n) : -1;
+    const [call, detail] = formatPselect6(before, us, rc, [r, w, e].map((a) => [...a].filter((x) => x >= 0)), left);
+    emit(call, rc, detail);
     return rc;
   },
   sendmsg: (f) => (fd, iov, name, control, fl) => {

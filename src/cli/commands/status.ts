@@ -101,7 +101,7 @@ function status(lab: Session): void {
   if (lab.trace) {
     const count = ready.readable.length + ready.writable.length + ready.exceptional.length;
     const sets = [...fds].sort((a, b) => a - b);
-    lab.out(calls.select(Math.max(...fds) + 1, [sets, sets, sets], [ready.readable, ready.writable, ready.exceptional].map((a) => [...a].sort((x, y) => x - y)) as number[][], count));
+    lab.out(calls.select([sets, sets, sets], [ready.readable, ready.writable, ready.exceptional].map((a) => [...a].sort((x, y) => x - y)) as number[][], count));
   }
   const rows = list.map((s) => {
     const local = lab.attempt(() => getsockname(s.h) as Endpoint);

@@ -11,76 +11,16 @@ export function pickLang(flag: string | undefined, env: NodeJS.ProcessEnv): Lang
   return /^fr/i.test(locale) ? 'fr' : 'en';
 }
 
-/** The one-line description of each command, for `help`. */
-export type HelpTable = Record<string, string>;
+// Each command's one-line description, in both languages, is beside the command (commands/*.ts).
 
-const helpEn: HelpTable = {
-  socket: 'socket(2): a new TCP, UDP or raw (ICMP) socket, IPv4 or with v6 IPv6; prints its id',
-  bind: 'bind(2): the local address (default: any, *) and port (0: the kernel chooses)',
-  listen: 'listen(2): make a TCP socket passive, with a queue of N connections (default 5)',
-  accept: 'accept(2): the next connection, as a new socket id; blocks until a client connects',
-  connect: 'connect(2): TCP handshake (blocks), or a UDP default peer; without ID, creates the socket',
-  read: 'read(2): at most N bytes (default 1024); blocks until data arrives; 0 = the peer shut down',
-  recv: 'recv(2): like read, with -peek (MSG_PEEK: leave the data queued) and -oob (urgent data)',
-  recvfrom: 'recvfrom(2): one datagram and its sender (then ${from} is "HOST PORT" of the sender)',
-  write: 'write(2): TEXT (C escapes: \\n \\r \\t \\0 \\xHH; quote it to keep spaces or #)',
-  send: 'send(2): like write, with -oob (MSG_OOB: one urgent byte)',
-  sendto: 'sendto(2): one datagram to HOST PORT',
-  broadcast: 'sendto(2) to a broadcast address (default 255.255.255.255): needs SO_BROADCAST',
-  shutdown: 'shutdown(2): close one direction: rd (0), wr (1: the peer reads end of file) or rdwr (2)',
-  close: 'close(2): release the socket (TCP: starts the orderly release, FIN)',
-  getsockname: 'getsockname(2): the local address and port (the one the kernel chose)',
-  getpeername: 'getpeername(2): the address of the connected peer',
-  options: 'getsockopt(2)/setsockopt(2): show all, or set NAME (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…) to VALUE',
-  keepalive: 'TCP keepalive: SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT in seconds; without values, show them',
-  mjoin: 'IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP): join multicast GROUP on the interface IFADDR',
-  mleave: 'IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP): leave multicast GROUP',
-  resolve: 'getaddrinfo(3): the addresses of HOST (/etc/hosts, DNS) and the port of SERVICE (/etc/services)',
-  passive: 'shortcut: socket + bind + listen (TCP mode) or socket + bind (UDP mode); PORT 0 or none: any',
-  '=': 'status: every socket with its addresses, state, and R/W/X readiness from select() right now',
-  trace: 'trace on: print each system call as strace(1) shows it; trace off: the short form',
-  mode: 'tcp or udp: the protocol of the shortcuts (passive, connect HOST PORT)',
-  sleep: 'wait SECONDS (a script waiting for its peer); Ctrl-C interrupts',
-  echo: 'print TEXT (in scripts)',
-  help: 'this list, or the usage of one command',
-  quit: 'leave socklab (also exit, or Ctrl-D); every socket is closed',
-};
+const quitEn = 'leave socklab (also exit, or Ctrl-D); every socket is closed';
 
-const helpFr: HelpTable = {
-  socket: "socket(2) : une nouvelle socket TCP, UDP ou brute (ICMP), IPv4 ou IPv6 avec v6 ; affiche son id",
-  bind: "bind(2) : l'adresse locale (par défaut : toutes, *) et le port (0 : le noyau choisit)",
-  listen: "listen(2) : rend une socket TCP passive, avec une file de N connexions (5 par défaut)",
-  accept: "accept(2) : la connexion suivante, comme nouvel id de socket ; bloque jusqu'à ce qu'un client se connecte",
-  connect: "connect(2) : établissement TCP (bloquant) ou destinataire par défaut en UDP ; sans ID, crée la socket",
-  read: "read(2) : au plus N octets (1024 par défaut) ; bloque jusqu'à l'arrivée de données ; 0 = l'autre côté a fermé",
-  recv: "recv(2) : comme read, avec -peek (MSG_PEEK : les données restent en file) et -oob (données urgentes)",
-  recvfrom: "recvfrom(2) : un datagramme et son émetteur (ensuite ${from} vaut \"HÔTE PORT\" de l'émetteur)",
-  write: "write(2) : TEXTE (échappements C : \\n \\r \\t \\0 \\xHH ; entre guillemets pour garder espaces ou #)",
-  send: "send(2) : comme write, avec -oob (MSG_OOB : un octet urgent)",
-  sendto: "sendto(2) : un datagramme vers HÔTE PORT",
-  broadcast: "sendto(2) vers une adresse de diffusion (255.255.255.255 par défaut) : il faut SO_BROADCAST",
-  shutdown: "shutdown(2) : ferme un sens : rd (0), wr (1 : l'autre côté lit une fin de fichier) ou rdwr (2)",
-  close: "close(2) : libère la socket (TCP : commence la fermeture, FIN)",
-  getsockname: "getsockname(2) : l'adresse et le port locaux (ceux que le noyau a choisis)",
-  getpeername: "getpeername(2) : l'adresse de l'autre extrémité de la connexion",
-  options: "getsockopt(2)/setsockopt(2) : les affiche toutes, ou donne VALEUR à NOM (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…)",
-  keepalive: "keepalive TCP : SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT en secondes ; sans valeurs, les affiche",
-  mjoin: "IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP) : rejoint le GROUPE multicast sur l'interface IFADDR",
-  mleave: "IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP) : quitte le GROUPE multicast",
-  resolve: "getaddrinfo(3) : les adresses de HÔTE (/etc/hosts, DNS) et le port de SERVICE (/etc/services)",
-  passive: "raccourci : socket + bind + listen (mode TCP) ou socket + bind (mode UDP) ; PORT 0 ou absent : au choix du noyau",
-  '=': "état : toutes les sockets, leurs adresses, leur état et R/W/X (prêtes d'après select() à l'instant)",
-  trace: "trace on : chaque appel système comme strace(1) l'affiche ; trace off : la forme courte",
-  mode: "tcp ou udp : le protocole des raccourcis (passive, connect HÔTE PORT)",
-  sleep: "attend SECONDES (un script qui attend l'autre côté) ; Ctrl-C interrompt",
-  echo: "affiche TEXTE (dans les scripts)",
-  help: "cette liste, ou l'usage d'une commande",
-  quit: "quitte socklab (aussi exit, ou Ctrl-D) ; toutes les sockets sont fermées",
-};
+const quitFr = "quitte socklab (aussi exit, ou Ctrl-D) ; toutes les sockets sont fermées";
 
 export interface Messages {
   lang: Lang;
-  help: HelpTable;
+  /** What `help` says of quit, the one command that is not in the table. */
+  quitHelp: string;
   banner(version: string): string;
   helpHeader: string;
   helpFooter: string;
@@ -133,7 +73,7 @@ export interface Messages {
 
 const en: Messages = {
   lang: 'en',
-  help: helpEn,
+  quitHelp: quitEn,
   banner: (v) => `socklab ${v}: the Berkeley socket calls by hand, one command per system call.\n` +
     `help lists the commands, = shows the sockets, Tab completes, Ctrl-C interrupts a blocked call, quit leaves.`,
   helpHeader: 'Commands (ID: a socket id from the = table; a command prefixed with ! is expected to fail):',
@@ -216,7 +156,7 @@ Ctrl-C ends a blocked call: at the prompt socklab goes on; a script stops there 
 
 const fr: Messages = {
   lang: 'fr',
-  help: helpFr,
+  quitHelp: quitFr,
   banner: (v) => `socklab ${v} : les primitives des sockets à la main, une commande par appel système.\n` +
     `help liste les commandes, = montre les sockets, Tab complète, Ctrl-C interrompt un appel bloqué, quit termine.`,
   helpHeader: "Commandes (ID : un id de socket de la table = ; une commande précédée de ! doit échouer) :",

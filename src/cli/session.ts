@@ -389,22 +389,21 @@ export class Session {
   // The status table and help
 
   help(cmd: string | undefined): void {
-    const h = this.m.help;
     if (cmd !== undefined) {
       const key = ALIASES[cmd] ?? cmd;
       const spec = this.specs[key];
-      if (spec === undefined && cmd !== 'quit' && cmd !== 'exit') throw new UsageError(this.m.unknownCommand(cmd));
+      if (spec === undefined && cmd !== 'quit' && cmd !== 'exit') throw new UsageError(this.m.unknownCommand(cmd, nearest(cmd, this.commandNames())));
       this.out(this.m.usage(spec?.usage ?? 'quit'));
-      this.out(`  ${h[cmd === 'exit' ? 'quit' : key]}`);
+      this.out(`  ${spec?.help[this.m.lang] ?? this.m.quitHelp}`);
       if (key === '=') this.out(`  ${this.m.legend}`);
       return;
     }
     this.out(this.m.helpHeader);
-    const entries = Object.entries(this.specs).map(([k, s]) => [k, s.usage] as const);
-    entries.push(['quit', 'quit']);
-    for (const [k, usage] of entries) {
+    const entries = Object.values(this.specs).map((s) => [s.usage, s.help[this.m.lang]] as const);
+    entries.push(['quit', this.m.quitHelp]);
+    for (const [usage, text] of entries) {
       const u = this.m.words(usage.split('   |   ')[0]);
-      this.out(`  ${u.padEnd(36)} ${h[k] ?? ''}`);
+      this.out(`  ${u.padEnd(36)} ${text}`);
     }
     this.out(this.m.helpFooter);
   }

@@ -3,6 +3,7 @@
 // module per group; the session (session.ts) keeps state, waits and reports.
 import { constants as osConstants } from 'node:os';
 import type { SocketHandle } from '../index';
+import type { Lang } from './i18n';
 import type { Word } from './parse';
 import type { Kind } from './sockopts';
 
@@ -30,6 +31,8 @@ export const BACKLOG = 5;
 export type Arg = 'id' | 'proto' | 'v6' | 'host' | 'port' | 'n' | 'text' | 'how' | 'opt' | 'value' | 'onoff' | 'mode' | 'cmd' | 'group' | 'ifaddr' | 'secs' | 'service' | 'addr';
 export interface Spec {
   usage: string;
+  /** What `help` says of it, in each language socklab speaks. */
+  help: Record<Lang, string>;
   /** Argument kinds in order, for completion. */
   args: Arg[];
   flags?: string[];

@@ -16,6 +16,10 @@ export function optionCommands(lab: Session): Record<string, Spec> {
   const specs: Record<string, Spec> = {
     options: {
       usage: 'options ID [NAME [VALUE]]',
+      help: {
+        en: 'getsockopt(2)/setsockopt(2): show all, or set NAME (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…) to VALUE',
+        fr: 'getsockopt(2)/setsockopt(2) : les affiche toutes, ou donne VALEUR à NOM (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY…)',
+      },
       args: ['id', 'opt', 'value'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.options.usage);
@@ -31,6 +35,10 @@ export function optionCommands(lab: Session): Record<string, Spec> {
     },
     keepalive: {
       usage: 'keepalive ID [IDLE INTVL CNT]',
+      help: {
+        en: 'TCP keepalive: SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT in seconds; without values, show them',
+        fr: 'keepalive TCP : SO_KEEPALIVE + TCP_KEEPIDLE/INTVL/CNT en secondes ; sans valeurs, les affiche',
+      },
       args: ['id', 'secs', 'secs', 'n'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.keepalive.usage);
@@ -50,11 +58,19 @@ export function optionCommands(lab: Session): Record<string, Spec> {
     },
     mjoin: {
       usage: 'mjoin ID GROUP [IFADDR]',
+      help: {
+        en: 'IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP): join multicast GROUP on the interface IFADDR',
+        fr: "IP_ADD_MEMBERSHIP (IPV6_JOIN_GROUP) : rejoint le GROUPE multicast sur l'interface IFADDR",
+      },
       args: ['id', 'group', 'ifaddr'],
       run: (c) => membership(lab, c, true, specs.mjoin.usage),
     },
     mleave: {
       usage: 'mleave ID GROUP [IFADDR]',
+      help: {
+        en: 'IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP): leave multicast GROUP',
+        fr: 'IP_DROP_MEMBERSHIP (IPV6_LEAVE_GROUP) : quitte le GROUPE multicast',
+      },
       args: ['id', 'group', 'ifaddr'],
       run: (c) => membership(lab, c, false, specs.mleave.usage),
     },

@@ -18,6 +18,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
   const specs: Record<string, Spec> = {
     socket: {
       usage: 'socket tcp|udp|raw [v6]',
+      help: {
+        en: 'socket(2): a new TCP, UDP or raw (ICMP) socket, IPv4 or with v6 IPv6; prints its id',
+        fr: 'socket(2) : une nouvelle socket TCP, UDP ou brute (ICMP), IPv4 ou IPv6 avec v6 ; affiche son id',
+      },
       args: ['proto', 'v6'],
       run: (c) => {
         const proto = c.w[0]?.value;
@@ -29,6 +33,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     bind: {
       usage: 'bind ID [ADDR] PORT',
+      help: {
+        en: 'bind(2): the local address (default: any, *) and port (0: the kernel chooses)',
+        fr: "bind(2) : l'adresse locale (par défaut : toutes, *) et le port (0 : le noyau choisit)",
+      },
       args: ['id', 'addr', 'port'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.bind.usage);
@@ -38,6 +46,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     listen: {
       usage: 'listen ID [N]',
+      help: {
+        en: 'listen(2): make a TCP socket passive, with a queue of N connections (default 5)',
+        fr: 'listen(2) : rend une socket TCP passive, avec une file de N connexions (5 par défaut)',
+      },
       args: ['id', 'n'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.listen.usage);
@@ -46,6 +58,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     accept: {
       usage: 'accept ID [-nb]',
+      help: {
+        en: 'accept(2): the next connection, as a new socket id; blocks until a client connects',
+        fr: "accept(2) : la connexion suivante, comme nouvel id de socket ; bloque jusqu'à ce qu'un client se connecte",
+      },
       args: ['id'],
       flags: ['-nb'],
       run: async (c) => {
@@ -71,6 +87,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     connect: {
       usage: 'connect ID HOST PORT [-nb]   |   connect HOST PORT [-nb]',
+      help: {
+        en: 'connect(2): TCP handshake (blocks), or a UDP default peer; without ID, creates the socket',
+        fr: 'connect(2) : établissement TCP (bloquant) ou destinataire par défaut en UDP ; sans ID, crée la socket',
+      },
       args: ['id', 'host', 'port'],
       flags: ['-nb'],
       run: async (c) => {
@@ -89,6 +109,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     shutdown: {
       usage: 'shutdown ID rd|wr|rdwr',
+      help: {
+        en: 'shutdown(2): close one direction: rd (0), wr (1: the peer reads end of file) or rdwr (2)',
+        fr: "shutdown(2) : ferme un sens : rd (0), wr (1 : l'autre côté lit une fin de fichier) ou rdwr (2)",
+      },
       args: ['id', 'how'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.shutdown.usage);
@@ -100,6 +124,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     close: {
       usage: 'close ID',
+      help: {
+        en: 'close(2): release the socket (TCP: starts the orderly release, FIN)',
+        fr: 'close(2) : libère la socket (TCP : commence la fermeture, FIN)',
+      },
       args: ['id'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.close.usage);
@@ -111,6 +139,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     getsockname: {
       usage: 'getsockname ID',
+      help: {
+        en: 'getsockname(2): the local address and port (the one the kernel chose)',
+        fr: "getsockname(2) : l'adresse et le port locaux (ceux que le noyau a choisis)",
+      },
       args: ['id'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.getsockname.usage);
@@ -119,6 +151,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     getpeername: {
       usage: 'getpeername ID',
+      help: {
+        en: 'getpeername(2): the address of the connected peer',
+        fr: "getpeername(2) : l'adresse de l'autre extrémité de la connexion",
+      },
       args: ['id'],
       run: (c) => {
         const s = lab.sock(c.w[0], specs.getpeername.usage);
@@ -128,6 +164,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     passive: {
       usage: 'passive [ADDR] [PORT] [-reuseaddr]',
+      help: {
+        en: 'shortcut: socket + bind + listen (TCP mode) or socket + bind (UDP mode); PORT 0 or none: any',
+        fr: 'raccourci : socket + bind + listen (mode TCP) ou socket + bind (mode UDP) ; PORT 0 ou absent : au choix du noyau',
+      },
       args: ['addr', 'port'],
       flags: ['-reuseaddr'],
       run: (c) => {
@@ -150,6 +190,10 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       } },
     resolve: {
       usage: 'resolve HOST [SERVICE]',
+      help: {
+        en: 'getaddrinfo(3): the addresses of HOST (/etc/hosts, DNS) and the port of SERVICE (/etc/services)',
+        fr: 'getaddrinfo(3) : les adresses de HÔTE (/etc/hosts, DNS) et le port de SERVICE (/etc/services)',
+      },
       args: ['host', 'service'],
       run: (c) => {
         if (c.w.length < 1) throw new UsageError(m.usage(specs.resolve.usage));

@@ -17,6 +17,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
   const specs: Record<string, Spec> = {
     '=': {
       usage: '=',
+      help: {
+        en: 'status: every socket with its addresses, state, and R/W/X readiness from select() right now',
+        fr: "état : toutes les sockets, leurs adresses, leur état et R/W/X (prêtes d'après select() à l'instant)",
+      },
       args: [],
       run: (c) => {
         lab.noMore(c, 0, '=');
@@ -25,6 +29,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
     },
     trace: {
       usage: 'trace [on|off]',
+      help: {
+        en: 'trace on: print each system call as strace(1) shows it; trace off: the short form',
+        fr: "trace on : chaque appel système comme strace(1) l'affiche ; trace off : la forme courte",
+      },
       args: ['onoff'],
       run: (c) => {
         lab.noMore(c, 1, specs.trace.usage);
@@ -36,6 +44,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
     },
     mode: {
       usage: 'mode [tcp|udp]',
+      help: {
+        en: 'tcp or udp: the protocol of the shortcuts (passive, connect HOST PORT)',
+        fr: 'tcp ou udp : le protocole des raccourcis (passive, connect HÔTE PORT)',
+      },
       args: ['mode'],
       run: (c) => {
         lab.noMore(c, 1, specs.mode.usage);
@@ -47,6 +59,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
     },
     sleep: {
       usage: 'sleep SECONDS',
+      help: {
+        en: 'wait SECONDS (a script waiting for its peer); Ctrl-C interrupts',
+        fr: "attend SECONDES (un script qui attend l'autre côté) ; Ctrl-C interrompt",
+      },
       args: ['secs'],
       run: async (c) => {
         lab.noMore(c, 1, specs.sleep.usage);
@@ -73,6 +89,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
     },
     echo: {
       usage: 'echo TEXT',
+      help: {
+        en: 'print TEXT (in scripts)',
+        fr: 'affiche TEXTE (dans les scripts)',
+      },
       args: ['text'],
       textAt: 0,
       run: (c) => {
@@ -81,6 +101,10 @@ export function statusCommands(lab: Session): Record<string, Spec> {
     },
     help: {
       usage: 'help [COMMAND]',
+      help: {
+        en: 'this list, or the usage of one command',
+        fr: "cette liste, ou l'usage d'une commande",
+      },
       args: ['cmd'],
       run: (c) => lab.help(c.w[0]?.value),
     },

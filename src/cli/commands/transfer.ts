@@ -14,6 +14,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
   const specs: Record<string, Spec> = {
     read: {
       usage: 'read ID [N] [-nb]',
+      help: {
+        en: 'read(2): at most N bytes (default 1024); blocks until data arrives; 0 = the peer shut down',
+        fr: "read(2) : au plus N octets (1024 par défaut) ; bloque jusqu'à l'arrivée de données ; 0 = l'autre côté a fermé",
+      },
       args: ['id', 'n'],
       flags: ['-nb'],
       run: async (c) => {
@@ -39,6 +43,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     recv: {
       usage: 'recv ID [N] [-peek] [-oob] [-nb]',
+      help: {
+        en: 'recv(2): like read, with -peek (MSG_PEEK: leave the data queued) and -oob (urgent data)',
+        fr: 'recv(2) : comme read, avec -peek (MSG_PEEK : les données restent en file) et -oob (données urgentes)',
+      },
       args: ['id', 'n'],
       flags: ['-peek', '-oob', '-nb'],
       run: async (c) => {
@@ -67,6 +75,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     recvfrom: {
       usage: 'recvfrom ID [N] [-nb]',
+      help: {
+        en: 'recvfrom(2): one datagram and its sender (then ${from} is "HOST PORT" of the sender)',
+        fr: "recvfrom(2) : un datagramme et son émetteur (ensuite ${from} vaut \"HÔTE PORT\" de l'émetteur)",
+      },
       args: ['id', 'n'],
       flags: ['-nb'],
       run: async (c) => {
@@ -100,6 +112,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     write: {
       usage: 'write ID TEXT [-nb]',
+      help: {
+        en: 'write(2): TEXT (C escapes: \\n \\r \\t \\0 \\xHH; quote it to keep spaces or #)',
+        fr: 'write(2) : TEXTE (échappements C : \\n \\r \\t \\0 \\xHH ; entre guillemets pour garder espaces ou #)',
+      },
       args: ['id', 'text'],
       flags: ['-nb'],
       textAt: 1,
@@ -120,6 +136,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     send: {
       usage: 'send ID TEXT [-oob] [-nb]',
+      help: {
+        en: 'send(2): like write, with -oob (MSG_OOB: one urgent byte)',
+        fr: 'send(2) : comme write, avec -oob (MSG_OOB : un octet urgent)',
+      },
       args: ['id', 'text'],
       flags: ['-oob', '-nb'],
       textAt: 1,
@@ -152,6 +172,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     sendto: {
       usage: 'sendto ID HOST PORT TEXT [-nb]',
+      help: {
+        en: 'sendto(2): one datagram to HOST PORT',
+        fr: 'sendto(2) : un datagramme vers HÔTE PORT',
+      },
       args: ['id', 'host', 'port', 'text'],
       flags: ['-nb'],
       textAt: 3,
@@ -163,6 +187,10 @@ export function transferCommands(lab: Session): Record<string, Spec> {
     },
     broadcast: {
       usage: 'broadcast ID [ADDR] PORT TEXT [-nb]',
+      help: {
+        en: 'sendto(2) to a broadcast address (default 255.255.255.255): needs SO_BROADCAST',
+        fr: 'sendto(2) vers une adresse de diffusion (255.255.255.255 par défaut) : il faut SO_BROADCAST',
+      },
       args: ['id', 'addr', 'port', 'text'],
       flags: ['-nb'],
       // broadcast ID ADDR PORT TEXT, or broadcast ID PORT TEXT to INADDR_BROADCAST.

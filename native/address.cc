@@ -61,21 +61,29 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, errno);
 }
 
-// accept(fd, flags, addrOut) -> new fd | -errno. flags may add SOCK_NONBLOCK; SOCK_CLOEXEC is always
-// set. Retried on EINTR, as libuv and CPython do, after the signal's listeners ran (interrupt.h).
+// accept(fd, flags, addrOut, addrLen?) -> new fd | -errno. flags may add SOCK_NONBLOCK; SOCK_CLOEXEC is
+// always set. addrLen is the socklen_t passed (default sizeof(sockaddr_storage); -1: NULL, NULL, as
+// `accept(fd, NULL, NULL)`). Retried on EINTR, as libuv and CPython do, after the signal's listeners
+// ran (interrupt.h).
 Napi::Value Accept(const Napi::CallbackInfo& info) {
   int32_t fd, flags;
   uint8_t* out;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &flags) || !ArgAddrOut(info, 2, &out)) return {};
+  socklen_t asked;
+  bool want;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &flags) || !ArgAddrOut(info, 2, &out) ||
+      !ArgAddrLen(info, 3, &asked, &want))
+    return {};
   sockaddr_storage ss;
   socklen_t len;
   int err;
   int conn = Retrying(info.Env(), fd, &err, [&] {
-    len = sizeof ss;
+    len = asked;
+    sockaddr* sa = want ? reinterpret_cast<sockaddr*>(&ss) : nullptr;
+    socklen_t* lp = want ? &len : nullptr;
 #ifdef SOCK_CLOEXEC
-    return ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags | SOCK_CLOEXEC);
+    return ::accept4(fd, sa, lp, flags | SOCK_CLOEXEC);
 #else
-    return ::accept(fd, reinterpret_cast<sockaddr*>(&ss), &len);  // no accept4: FD_CLOEXEC just below
+    return ::accept(fd, sa, lp);  // no accept4: FD_CLOEXEC just below
 #endif
   });
 #ifndef SOCK_CLOEXEC
@@ -84,7 +92,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
     if (flags & O_NONBLOCK) ::fcntl(conn, F_SETFL, ::fcntl(conn, F_GETFL) | O_NONBLOCK);
   }
 #endif
-  if (conn >= 0) StoreAddr(out, ss, len);
+  if (conn >= 0) StoreAddr(out, ss, want ? len : 0, asked);
   return Result(info.Env(), conn, err);
 }
 

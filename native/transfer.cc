@@ -60,24 +60,28 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
-// recvfrom(fd, buf, offset, length, flags, addrOut) -> bytes | -errno; the sender lands in addrOut
-// (socklen 0 when there is none: a connected stream, an unnamed AF_UNIX peer).
+// recvfrom(fd, buf, offset, length, flags, addrOut, addrLen?) -> bytes | -errno; the sender lands in
+// addrOut (socklen 0 when there is none: a connected stream, an unnamed AF_UNIX peer). addrLen is the
+// socklen_t passed, as in accept (default sizeof(sockaddr_storage); -1: NULL, NULL).
 Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   int32_t fd, flags;
   uint8_t* data;
   size_t len;
   uint8_t* out = nullptr;
+  socklen_t asked;
+  bool want;
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags) ||
-      !ArgAddrOut(info, 5, &out))
+      !ArgAddrOut(info, 5, &out) || !ArgAddrLen(info, 6, &asked, &want))
     return {};
   sockaddr_storage ss;
   socklen_t alen;
   int err;
   ssize_t n = Retrying(info.Env(), fd, &err, [&] {
-    alen = sizeof ss;
-    return ::recvfrom(fd, data, len, flags, reinterpret_cast<sockaddr*>(&ss), &alen);
+    alen = asked;
+    return ::recvfrom(fd, data, len, flags, want ? reinterpret_cast<sockaddr*>(&ss) : nullptr,
+                      want ? &alen : nullptr);
   });
-  if (n >= 0) StoreAddr(out, ss, alen);
+  if (n >= 0) StoreAddr(out, ss, want ? alen : 0, asked);
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
@@ -87,7 +91,7 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t len;
   sockaddr_storage ss;
-  socklen_t alen;
+  socklen_t alen = 0;  // set by ArgAddrIn (gcc cannot see it through the short-circuit)
   if (!ArgInt(info, 0, &fd) || !ArgWindow(info, 1, &data, &len) || !ArgInt(info, 4, &flags) ||
       !ArgAddrIn(info, 5, &ss, &alen))
     return {};

@@ -75,14 +75,15 @@ export interface Native {
   bind(fd: number, addr: Uint8Array): number;
   connect(fd: number, addr: Uint8Array): number;
   listen(fd: number, backlog: number): number;
-  accept(fd: number, flags: number, addrOut: Uint8Array): number;
+  /** addrLen: the socklen_t passed (default sizeof(sockaddr_storage); -1: NULL, NULL). */
+  accept(fd: number, flags: number, addrOut: Uint8Array, addrLen?: number): number;
   getsockname(fd: number, addrOut: Uint8Array): number;
   getpeername(fd: number, addrOut: Uint8Array): number;
   read(fd: number, buf: Uint8Array, offset: number, length: number): number;
   write(fd: number, buf: Uint8Array, offset: number, length: number): number;
   recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
   send(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;
-  recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addrOut: Uint8Array): number;
+  recvfrom(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addrOut: Uint8Array, addrLen?: number): number;
   sendto(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addr: Uint8Array): number;
   /** sendmsg(2): gathers `iov`; `name` is sockaddr bytes, `control` raw cmsg records (message.ts). */
   sendmsg(fd: number, iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null, flags: number): number;

@@ -6,7 +6,7 @@ import { errnoException, invalidArgType } from './errors';
 import type { AddressOf } from './family';
 import type { Fd, SocketHandle } from './handle';
 import { checkFd } from './handle';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { type SockaddrInput, type SockaddrOut, addrOut, fillStruct, outLength, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
 import { checkBytes, checkCount, checkInt32 } from './validate';
 
 /** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */
@@ -110,17 +110,25 @@ export interface Received<F extends number = number> {
 /**
  * recvfrom(2): receives one datagram into `buf` and tells who sent it — the call a UDP server is built
  * on. `n` is the datagram's length (truncated to `count` unless `flags` has MSG_TRUNC).
+ *
+ * As in C, a struct may be given to be filled in place: `recvfrom(s, buf, len, 0, from)` is
+ * `recvfrom(s, buf, len, 0, (struct sockaddr *)&from, &fromlen)` with `fromlen = sizeof from`, and
+ * `null` is C's `NULL, NULL`; `address` is then null if none was wanted or it did not fit.
  */
 export function recvfrom<F extends number>(
-  fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0,
+  fd: SocketHandle<F> | number, buf: Uint8Array, count?: number, flags = 0, from?: SockaddrOut | null,
 ): Received<F> {
   const n = checkFd(fd, 'recvfrom');
   const b = target(buf);
   const len = checkCount(count, b.length, 'count');
   checkInt32(flags, 'flags');
-  const rc = native.recvfrom(n, b, 0, len, flags, addrOut);
+  const asked = outLength(from, 'from');
+  const rc = asked === undefined
+    ? native.recvfrom(n, b, 0, len, flags, addrOut)
+    : native.recvfrom(n, b, 0, len, flags, addrOut, asked);
   if (rc < 0) throw errnoException(rc, 'recvfrom');
-  return { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+  if (from === undefined) return { n: rc, address: takeAddrOut() as AddressOf<F> | null };
+  return { n: rc, address: from === null ? null : (fillStruct(from, asked!) as AddressOf<F> | null) };
 }
 
 /**

@@ -474,6 +474,51 @@ export function takeAddrOut(): SocketAddress | null {
   return decodeSockaddrAt(addrOut, header, len);
 }
 
+/**
+ * A C struct that accept() and recvfrom() fill in place, as C's `(struct sockaddr *)&addr, &len` with
+ * `len = sizeof addr`; `null` stands for C's `NULL, NULL` (no address wanted).
+ */
+export type SockaddrOut = sockaddr_in | sockaddr_in6 | sockaddr_un;
+
+/**
+ * @internal The socklen_t to pass for `out` (its sizeof), -1 for null (C's NULL, NULL), undefined when
+ * the caller gave no struct (the library's own sockaddr_storage). Anything else is a TypeError.
+ */
+export function outLength(out: unknown, name: string): number | undefined {
+  if (out === undefined) return undefined;
+  if (out === null) return -1;
+  if (out instanceof sockaddr_in) return L.sockaddr_in;
+  if (out instanceof sockaddr_in6) return L.sockaddr_in6;
+  if (out instanceof sockaddr_un) return L.sockaddr_un;
+  throw invalidArgType(name, 'a sockaddr_in, sockaddr_in6 or sockaddr_un (or null, as C\'s NULL)', out);
+}
+
+/**
+ * @internal Copies into `out` what the kernel wrote into addrOut — at most `asked` bytes, as into C's
+ * struct: bytes it did not write keep what the struct held, and a longer address (an IPv6 peer in a
+ * sockaddr_in) is cut as C's would be. Returns the decoded address, or null when it was cut or absent.
+ */
+export function fillStruct(out: SockaddrOut, asked: number): SocketAddress | null {
+  const len = addrOutLen[0];
+  if (len === 0) return null;
+  const wrote = addrOut.subarray(header, header + Math.min(len, asked));
+  const family = familyOf(wrote, 0, wrote.length);
+  if (out instanceof sockaddr_un) {
+    const un = decodeSockaddrAt(wrote, 0, wrote.length);
+    out.sun_family = family;
+    out.sun_path = 'path' in un ? un.path : '';
+  } else {
+    const mem = encodeStruct(out);
+    mem.set(wrote);
+    putFamily(mem, out instanceof sockaddr_in ? AF_INET : AF_INET6, mem.length); // only to read it back
+    const filled = out instanceof sockaddr_in ? sockaddr_in.fromBytes(mem) : sockaddr_in6.fromBytes(mem);
+    Object.assign(out, filled);
+    if (out instanceof sockaddr_in) out.sin_family = family;
+    else out.sin6_family = family;
+  }
+  return len <= asked ? decodeSockaddrAt(addrOut, header, len) : null;
+}
+
 /** Where an address points, for error messages: `127.0.0.1:3400`, `[::1]:80`, or a UNIX path. */
 export function targetOf(bytes: Uint8Array): ErrorTarget {
   try {

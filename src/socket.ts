@@ -6,7 +6,7 @@ import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXE
 import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
 import { type Fd, SocketHandle, newHandle, beforeClose, checkFd } from './handle';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { type SockaddrInput, type SockaddrOut, addrOut, fillStruct, outLength, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
 import { checkInt32 } from './validate';
 
 /**
@@ -99,19 +99,36 @@ export interface Accepted<F extends number = number> {
   address: AddressOf<F>;
 }
 
+/** What accept() returns when given a struct to fill: the address is null if none was wanted (C's
+ * NULL) or if it did not fit in the struct (an IPv6 peer in a sockaddr_in, which C would cut). */
+export interface AcceptedInto<F extends number = number> {
+  fd: SocketHandle<F>;
+  address: AddressOf<F> | null;
+}
+
 /**
  * accept(2) (accept4 with SOCK_CLOEXEC): blocks until a client connects, then returns a new handle for
  * the connection and the client's address. `flags` may be SOCK_NONBLOCK. Retried on EINTR after the
  * listeners of the signal ran; a listener that throws ends the call (README "Guarantees").
+ *
+ * As in C, a struct may be given to be filled in place — `accept(s, addr)` is
+ * `accept(s, (struct sockaddr *)&addr, &len)` with `len = sizeof addr`, and `accept(s, null)` is
+ * `accept(s, NULL, NULL)` — so the call strace shows is the C program's. Without one, the library
+ * passes a sockaddr_storage and decodes whatever family came.
  */
-export function accept<F extends number>(fd: SocketHandle<F> | number, flags = 0): Accepted<F> {
+export function accept<F extends number>(fd: SocketHandle<F> | number, flags?: number): Accepted<F>;
+export function accept<F extends number>(fd: SocketHandle<F> | number, addr: SockaddrOut | null, flags?: number): AcceptedInto<F>;
+export function accept<F extends number>(fd: SocketHandle<F> | number, a?: unknown, b?: unknown): AcceptedInto<F> {
   const n = checkFd(fd, 'accept');
-  checkInt32(flags, 'flags');
-  const conn = native.accept(n, flags, addrOut);
+  const into = typeof a !== 'number' && a !== undefined;
+  const asked = into ? outLength(a, 'addr') : undefined;
+  const flags = checkInt32((into ? b : a) ?? 0, 'flags');
+  const conn = asked === undefined ? native.accept(n, flags, addrOut) : native.accept(n, flags, addrOut, asked);
   if (conn < 0) throw errnoException(conn, 'accept');
   const handle = newHandle<F>(conn);
   try {
-    return { fd: handle, address: takeAddrOut() as AddressOf<F> };
+    if (!into) return { fd: handle, address: takeAddrOut() as AddressOf<F> };
+    return { fd: handle, address: a === null ? null : (fillStruct(a as SockaddrOut, asked!) as AddressOf<F> | null) };
   } catch (e) {
     handle.close();
     throw e;

@@ -9,7 +9,7 @@ import {
   SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_RCVTIMEO, SO_REUSEADDR,
   SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SystemError, TCP_NODELAY, type SocketHandle, accept, bind, close, connect,
   getNonBlocking, getpeername, getsockname, getsockopt, listen, read, readExactly, recv, recvfrom, send,
-  setNonBlocking, setsockopt, shutdown, socket, write, writeAll,
+  setNonBlocking, setsockopt, shutdown, socket, write, writeAll, sockaddr_in, ntohs, inet_ntoa,
 } from '../src/index';
 import { tcpListener, tcpPair, noLeakedFds, trackHandles, systemError } from './helpers';
 
@@ -107,6 +107,53 @@ describe('the TCP lifecycle', () => {
       track(fd);
       expect(address.port).toBe(getsockname(c).port);
       expect(getpeername(fd)).toEqual(getsockname(c));
+    }
+  });
+});
+
+describe('accept and recvfrom fill a C struct, as accept(s, (struct sockaddr *)&addr, &len) does', () => {
+  it('fills a sockaddr_in (sin_port in network order), or takes no address with null (C\'s NULL, NULL)', () => {
+    const { srv, port } = tcpListener(8);
+    track(srv);
+    const cli = track(socket(AF_INET, SOCK_STREAM, 0));
+    connect(cli, { family: AF_INET, address: LOOPBACK, port });
+    const addr = new sockaddr_in();
+    const got = accept(srv, addr);
+    track(got.fd);
+    const me = getsockname(cli);
+    expect(addr.sin_family).toBe(AF_INET);
+    expect(ntohs(addr.sin_port)).toBe(me.port);
+    expect(inet_ntoa(addr.sin_addr)).toBe(LOOPBACK);
+    expect(got.address).toEqual(me);
+
+    const cli2 = track(socket(AF_INET, SOCK_STREAM, 0));
+    connect(cli2, { family: AF_INET, address: LOOPBACK, port });
+    const none = accept(srv, null, SOCK_NONBLOCK);
+    track(none.fd);
+    expect(none.address).toBeNull();
+    expect(getNonBlocking(none.fd)).toBe(true);
+    expect(getpeername(none.fd)).toEqual(getsockname(cli2));
+  });
+
+  it('cuts an IPv6 peer to what a sockaddr_in holds, as C would, and says the address did not fit', () => {
+    const srv = track(socket(AF_INET6, SOCK_STREAM, 0));
+    bind(srv, { family: AF_INET6, address: '::1', port: 0 });
+    listen(srv, 1);
+    const cli = track(socket(AF_INET6, SOCK_STREAM, 0));
+    connect(cli, getsockname(srv));
+    const small = new sockaddr_in();
+    const got = accept(srv, small);
+    track(got.fd);
+    expect(got.address).toBeNull();
+    expect(small.sin_family).toBe(AF_INET6); // the kernel wrote 16 of its 28 bytes
+    expect(ntohs(small.sin_port)).toBe(getsockname(cli).port);
+  });
+
+  it('refuses anything but a struct or null in the address place', () => {
+    const { srv } = tcpListener(1);
+    track(srv);
+    for (const bad of [{}, '127.0.0.1', Buffer.alloc(16)]) {
+      expect(() => accept(srv, bad as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
     }
   });
 });

@@ -51,6 +51,13 @@ const port = b.getsockname(srv).port;
 const cli = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
 b.connect(cli, lo(port));
 const { fd: conn } = b.accept(srv);
+const cli2 = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+b.connect(cli2, lo(port));
+b.close(b.accept(srv, new b.sockaddr_in()).fd);
+const cli3 = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+b.connect(cli3, lo(port));
+b.close(b.accept(srv, null).fd);
+b.close(cli2); b.close(cli3);
 b.getpeername(cli);
 b.send(cli, 'bonjour\\r\\n');
 const buf = Buffer.alloc(64);
@@ -63,6 +70,10 @@ const u1 = b.socket(b.AF_INET, b.SOCK_DGRAM, 0), u2 = b.socket(b.AF_INET, b.SOCK
 b.bind(u1, lo(0));
 b.sendto(u2, Buffer.from([0, 1, 0xff, 0x22, 0x5c, 0x41, 0x0a, 0x35, 0x7, 0x39]), lo(b.getsockname(u1).port));
 b.recvfrom(u1, buf);
+b.sendto(u2, 'x', lo(b.getsockname(u1).port));
+b.recvfrom(u1, buf, 64, 0, new b.sockaddr_in());
+b.sendto(u2, 'y', lo(b.getsockname(u1).port));
+b.recvfrom(u1, buf, 64, 0, null);
 b.close(u1); b.close(u2);
 const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);
 b.close(x); b.close(y);
@@ -114,6 +125,11 @@ describe('trace', () => {
       // pselect6 it is, and errno 95 by the kernel's name.
       expect(ours).toContainEqual(expect.stringMatching(/^getsockopt\(\d+, SOL_SOCKET, SO_TYPE, \[1\], \[4\]\) = 0$/));
       expect(ours).toContainEqual(expect.stringMatching(/^pselect6\(\d+, \[\d+\], \[\], \[\], \{tv_sec=1, tv_nsec=0\}, NULL\) = 1 \(in \[\d+\], left \{…\}\)$/));
+      // accept and recvfrom given a C struct (or NULL) pass its size, as C's &len does.
+      expect(ours).toContainEqual(expect.stringMatching(/^accept4\(\d+, \{sa_family=AF_INET, .*\}, \[16\], SOCK_CLOEXEC\) = \d+$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^accept4\(\d+, NULL, NULL, SOCK_CLOEXEC\) = \d+$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^recvfrom\(\d+, "x", 64, 0, \{sa_family=AF_INET, .*\}, \[16\]\) = 1$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^recvfrom\(\d+, "y", 64, 0, NULL, NULL\) = 1$/));
       expect(ours).toContainEqual(expect.stringMatching(/^listen\(\d+, 5\) = -1 EOPNOTSUPP \(Operation not supported\)$/));
       // SCM_RIGHTS on the wire of the trace: the descriptor sent, and the new one received.
       expect(ours).toContainEqual(expect.stringMatching(/^sendmsg\(\d+, .*cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\].*, MSG_NOSIGNAL\) = 2$/));

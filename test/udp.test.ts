@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AF_INET, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOCK_DGRAM, SOL_SOCKET, SO_TYPE, SystemError, type SocketHandle,
   connect, getpeername, getsockname, getsockopt, htonl, htons, INADDR_LOOPBACK, read, recv, recvfrom, send,
-  sendto, sockaddr_in, socket, write,
+  sendto, sockaddr_in, socket, write, ntohs,
 } from '../src/index';
 import { udpSocket, noLeakedFds, trackHandles, systemError } from './helpers';
 
@@ -104,6 +104,25 @@ describe('sendto and recvfrom', () => {
     const { n } = recvfrom(b.fd, buf, 20);
     expect(n).toBe(Buffer.byteLength('ünïcode'));
     expect(buf.toString('utf8', 0, n)).toBe('ünïcode');
+  });
+});
+
+describe('recvfrom into a C struct', () => {
+  it('fills a sockaddr_in as recvfrom(s, buf, len, 0, (struct sockaddr *)&from, &fromlen) does; null takes no address', () => {
+    const a = udp();
+    const b = udp();
+    sendto(b.fd, 'one', a.addr);
+    const from = new sockaddr_in();
+    const buf = Buffer.alloc(16);
+    const r = recvfrom(a.fd, buf, buf.length, 0, from);
+    expect(r).toEqual({ n: 3, address: b.addr });
+    expect(from.sin_family).toBe(AF_INET);
+    expect(ntohs(from.sin_port)).toBe(b.port);
+    expect(from.sin_addr.s_addr).toBe(htonl(INADDR_LOOPBACK));
+    sendto(b.fd, 'two', a.addr);
+    expect(recvfrom(a.fd, buf, buf.length, 0, null)).toEqual({ n: 3, address: null });
+    expect(buf.toString('latin1', 0, 3)).toBe('two');
+    expect(() => recvfrom(a.fd, buf, buf.length, 0, 16 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 });
 

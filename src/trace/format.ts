@@ -141,6 +141,18 @@ export function result(rc: number): string {
 
 export const addrOutLen = (out: Uint8Array) => new DataView(out.buffer, out.byteOffset, 4).getUint32(0, LITTLE);
 export const addrOut = (out: Uint8Array) => formatSockaddr(out, native.abi.addrHeader, addrOutLen(out));
+/**
+ * The (address, &len) pair of accept and recvfrom as strace prints it: `NULL, NULL` when none was asked
+ * for (-1), `[16]` when the kernel kept the length passed, `[128 => 16]` when it changed it.
+ */
+export function addrResult(out: Uint8Array, alen: number | undefined, rc: number): string {
+  if (alen === -1) return 'NULL, NULL';
+  const asked = alen ?? STORAGE;
+  if (rc < 0) return `${pointer}, [${asked}]`;
+  const len = addrOutLen(out);
+  if (len === 0) return `NULL, [${asked} => 0]`;
+  return `${addrOut(out)}, [${len === asked ? asked : `${asked} => ${len}`}]`;
+}
 export const addrIn = (b: Uint8Array) => `${formatSockaddr(b, 0, b.length)}, ${b.length}`;
 export const STORAGE = L.sockaddr_storage;
 export const pointer = '0x…'; // strace shows the buffer's address when it did not fill it

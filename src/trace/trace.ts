@@ -7,7 +7,7 @@ import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
-  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, data, flags, formatReceivedMsg, formatSentMsg,
+  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions,
 } from './format';
 
@@ -89,10 +89,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     emit(`listen(${fd}, ${backlog})`, rc);
     return rc;
   },
-  accept: (f) => (fd, fl, out) => {
-    const rc = f(fd, fl, out);
-    const peer = rc >= 0 ? `${addrOut(out)}, [${STORAGE} => ${addrOutLen(out)}]` : `${pointer}, [${STORAGE}]`;
-    emit(`accept4(${fd}, ${peer}, ${flags(fl | (C.SOCK_CLOEXEC ?? 0), ['SOCK_CLOEXEC', 'SOCK_NONBLOCK'])})`, rc);
+  accept: (f) => (fd, fl, out, alen) => {
+    const rc = alen === undefined ? f(fd, fl, out) : f(fd, fl, out, alen);
+    emit(`accept4(${fd}, ${addrResult(out, alen, rc)}, ${flags(fl | (C.SOCK_CLOEXEC ?? 0), ['SOCK_CLOEXEC', 'SOCK_NONBLOCK'])})`, rc);
     return rc;
   },
   getsockname: (f) => (fd, out) => {
@@ -126,10 +125,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     emit(`sendto(${fd}, ${data(b, off, n)}, ${n}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)}, NULL, 0)`, rc);
     return rc;
   },
-  recvfrom: (f) => (fd, b, off, n, fl, out) => {
-    const rc = f(fd, b, off, n, fl, out);
-    const from = rc >= 0 ? (addrOutLen(out) ? `${addrOut(out)}, [${STORAGE} => ${addrOutLen(out)}]` : `NULL, [${STORAGE} => 0]`) : `${pointer}, [${STORAGE}]`;
-    emit(`recvfrom(${fd}, ${rc >= 0 ? data(b, off, Math.min(rc, n)) : pointer}, ${n}, ${flags(fl, MSG_FLAGS)}, ${from})`, rc);
+  recvfrom: (f) => (fd, b, off, n, fl, out, alen) => {
+    const rc = alen === undefined ? f(fd, b, off, n, fl, out) : f(fd, b, off, n, fl, out, alen);
+    emit(`recvfrom(${fd}, ${rc >= 0 ? data(b, off, Math.min(rc, n)) : pointer}, ${n}, ${flags(fl, MSG_FLAGS)}, ${addrResult(out, alen, rc)})`, rc);
     return rc;
   },
   sendto: (f) => (fd, b, off, n, fl, a) => {

@@ -1,7 +1,7 @@
 // The course's concurrent echo server, a process per client — with a new program instead of fork():
 // the parent accepts, starts a child process and hands it the accepted socket as its descriptor 3;
 // the child echoes until end of file and exits, while the parent is already waiting for the next
-// client. (echo-fork.ts does the same with the library's real fork(); echo-threads.ts with threads.)
+// client. (echo-fork-reap.ts does the same with the library's real fork(); echo-threads.ts with threads.)
 //
 //   node dist/examples/echo-spawn.js [PORT] [--bind ADDR] [--count N] [--no-parent-close]
 //

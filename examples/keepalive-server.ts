@@ -1,4 +1,5 @@
-// The course's keepalive server: accept one client, turn TCP keepalive on with short timers, and wait.
+// A variant of the course's keepalive server (course/keepalive.ts is the course's own, call for call,
+// forking its own client): accept one client, turn TCP keepalive on with short timers, and wait.
 // While the client says nothing, the server's kernel checks every few seconds that it is still there.
 //
 //   node dist/examples/keepalive-server.js [PORT] [--bind ADDR] [--idle S] [--interval S] [--probes N]

@@ -612,10 +612,10 @@ describe('the concurrent server: a process per client', () => {
   }, 250_000);
 });
 
-describe('examples/echo-fork', () => {
+describe('examples/echo-fork-reap', () => {
   it('serves 4 Python clients at once, each from its own child, then exits', async () => {
     const child = spawn(path.join(root, 'bin', 'berkeley-sockets-run'),
-      [dist('examples/echo-fork.js'), '0', '--bind', '127.0.0.1', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      [dist('examples/echo-fork-reap.js'), '0', '--bind', '127.0.0.1', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     groups.add(child.pid!);
     const exited = once(child, 'exit');
     let out = '';

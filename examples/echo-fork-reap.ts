@@ -1,9 +1,12 @@
-// The course's concurrent echo server, with a real fork(): the parent accepts a client and forks; the
-// child — a copy of the parent, holding a copy of each of its descriptors — echoes until end of file
-// and exits, while the parent is already back in accept. (echo-spawn.ts starts a new program for each
-// client instead; echo-threads.ts uses a thread.)
+// A variant of the course's concurrent echo server (course/echo-fork.ts is the course's own, call for
+// call): a real fork() per client, whose child — a copy of the parent, holding a copy of each of its
+// descriptors — echoes until end of file and exits, while the parent is already back in accept. What it
+// adds: the parent accepts through the async API so that its event loop turns, and reaps each child
+// with waitpid as it ends (the course's program leaves them zombies); SO_REUSEADDR, --bind and --count
+// for the labs. (echo-spawn.ts starts a new program for each client instead; echo-threads.ts uses a
+// thread.)
 //
-//   npx berkeley-sockets-run dist/examples/echo-fork.js [PORT] [--bind ADDR] [--count N]
+//   npx berkeley-sockets-run dist/examples/echo-fork-reap.js [PORT] [--bind ADDR] [--count N]
 //
 // berkeley-sockets-run is `node --single-threaded`: fork() needs V8 to keep its garbage collector and
 // compilers off background threads, which the child would not have (README, "fork()"). PORT defaults

@@ -57,7 +57,7 @@
       # What differs between platforms is behind native/platform.h: *_linux.cc on Linux, platform_other.cc
       # elsewhere (serialport's way), so no source has an #ifdef __linux__ span.
       "conditions": [
-        ["OS=='linux'", { "sources": ["native/options_linux.cc", "native/watcher_linux.cc"] }],
+        ["OS=='linux'", { "sources": ["native/options_linux.cc", "native/watcher_linux.cc", "native/epoll_linux.cc"] }],
         ["OS!='linux'", { "sources": ["native/platform_other.cc"] }]
       ],
       # N-API and node-addon-api need C++17, whatever the Node headers' common.gypi chose.

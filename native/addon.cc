@@ -2,6 +2,7 @@
 // or in the caller's buffers, so it is safe in worker threads and in a forked child. The one process-wide
 // piece is the signal chain of interrupt.cc, because signal dispositions are process-wide.
 #include "interrupt.h"
+#include "platform.h"
 #include "result.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -12,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterOptions(env, exports);
   bs::RegisterResolve(env, exports);
   bs::RegisterReadiness(env, exports);
+  bs::RegisterEpoll(env, exports);
   bs::RegisterWatcher(env, exports);
   bs::RegisterMessage(env, exports);
   bs::RegisterProcess(env, exports);

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/un.h>
+#if __has_include(<sys/epoll.h>)
+#include <sys/epoll.h>  // Linux only: the EPOLL* names below are then absent
+#endif
 #include <cerrno>
 #include <cstddef>
 
@@ -422,6 +425,65 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 
   // select(2)
   BS_CONST(FD_SETSIZE);
+
+  // epoll(7), Linux only (typed number: elsewhere they are undefined and epoll_create1 fails with ENOSYS)
+#ifdef EPOLL_CLOEXEC
+  BS_CONST(EPOLL_CLOEXEC);
+#endif
+#ifdef EPOLL_CTL_ADD
+  BS_CONST(EPOLL_CTL_ADD);
+#endif
+#ifdef EPOLL_CTL_MOD
+  BS_CONST(EPOLL_CTL_MOD);
+#endif
+#ifdef EPOLL_CTL_DEL
+  BS_CONST(EPOLL_CTL_DEL);
+#endif
+#ifdef EPOLLIN
+  BS_CONST(EPOLLIN);
+#endif
+#ifdef EPOLLPRI
+  BS_CONST(EPOLLPRI);
+#endif
+#ifdef EPOLLOUT
+  BS_CONST(EPOLLOUT);
+#endif
+#ifdef EPOLLRDNORM
+  BS_CONST(EPOLLRDNORM);
+#endif
+#ifdef EPOLLRDBAND
+  BS_CONST(EPOLLRDBAND);
+#endif
+#ifdef EPOLLWRNORM
+  BS_CONST(EPOLLWRNORM);
+#endif
+#ifdef EPOLLWRBAND
+  BS_CONST(EPOLLWRBAND);
+#endif
+#ifdef EPOLLMSG
+  BS_CONST(EPOLLMSG);
+#endif
+#ifdef EPOLLERR
+  BS_CONST(EPOLLERR);
+#endif
+#ifdef EPOLLHUP
+  BS_CONST(EPOLLHUP);
+#endif
+#ifdef EPOLLRDHUP
+  BS_CONST(EPOLLRDHUP);
+#endif
+#ifdef EPOLLEXCLUSIVE
+  BS_CONST(EPOLLEXCLUSIVE);
+#endif
+#ifdef EPOLLWAKEUP
+  BS_CONST(EPOLLWAKEUP);
+#endif
+#ifdef EPOLLONESHOT
+  BS_CONST(EPOLLONESHOT);
+#endif
+#ifdef EPOLLET
+  BS_CONST(EPOLLET);
+#endif
 
   // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
   BS_CONST(EAGAIN);

@@ -24,4 +24,9 @@ bool IsPidfd(int fd, int err);
 // Where the backend cannot be probed, 0. watcher_linux.cc.
 int ProbeUnwatched(uv_loop_t* loop, int fd);
 
+// epoll(7): exports epoll_create1, epoll_ctl, epoll_wait and `epollLayout` (struct epoll_event's size
+// and field offsets). epoll_linux.cc; elsewhere the same functions answer -ENOSYS, as a kernel
+// without the system call would, and the layout is all zeros.
+void RegisterEpoll(Napi::Env env, Napi::Object exports);
+
 }  // namespace bs

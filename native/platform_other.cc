@@ -1,5 +1,5 @@
 // platform_other.cc — platform.h where the platform is not Linux (macOS, the BSDs): none of the
-// Linux-only structures, no pidfd, and libuv's backend (kqueue) is not probed.
+// Linux-only structures, no pidfd, libuv's backend (kqueue) is not probed, and no epoll (ENOSYS).
 #include "platform.h"
 
 #include <uv.h>
@@ -16,5 +16,17 @@ bool IsPidfd(int, int err) {
 }
 
 int ProbeUnwatched(uv_loop_t*, int) { return 0; }
+
+namespace {
+Napi::Value NoSystemCall(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -ENOSYS); }
+}  // namespace
+
+void RegisterEpoll(Napi::Env env, Napi::Object exports) {
+  for (const char* name : {"epoll_create1", "epoll_ctl", "epoll_wait"})
+    exports.Set(name, Napi::Function::New(env, NoSystemCall, name));
+  Napi::Object layout = Napi::Object::New(env);
+  for (const char* field : {"size", "events", "data"}) layout.Set(field, Napi::Number::New(env, 0));
+  exports.Set("epollLayout", layout);
+}
 
 }  // namespace bs

@@ -47,16 +47,20 @@ const BRANDS = {
   AF_INET: 'inet', PF_INET: 'inet', AF_INET6: 'inet6', PF_INET6: 'inet6',
   AF_UNIX: 'unix', PF_UNIX: 'unix', AF_LOCAL: 'unix', PF_LOCAL: 'unix',
 };
+// Sections whose names are all there or all missing with one whole subsystem (epoll on Linux): typed
+// `number`, as the calls that take them fail with ENOSYS first where they are missing.
+const WHOLE_SUBSYSTEM = /^epoll\(7\)/;
 let section = null;
+let current = '';
 let depth = 0; // inside #if/#ifdef: the constant may be missing on some platform
 for (let i = 0; i < lines.length; i++) {
   if (/^#if/.test(lines[i])) depth++;
   if (/^#endif/.test(lines[i])) depth--;
   const comment = /^\s*\/\/ (.+)$/.exec(lines[i]);
-  if (comment && i > 20 && !lines[i].includes('sockaddr layouts')) section = comment[1];
+  if (comment && i > 20 && !lines[i].includes('sockaddr layouts')) section = current = comment[1];
   const m = /^\s*BS_CONST\((\w+)\);/.exec(lines[i]);
   if (!m) continue;
-  const optional = depth > 0;
+  const optional = depth > 0 && !WHOLE_SUBSYSTEM.test(current);
   if (section) {
     out.push('', `// ${section}`);
     section = null;

@@ -114,6 +114,20 @@ export interface Native {
   poll(triples: Int32Array, timeoutMs: number): number;
   /** select(2): the three arrays of descriptors; those not ready come back as -1. */
   select(read: Int32Array, write: Int32Array, except: Int32Array, timeoutUs: number): number;
+  /** epoll_create1(2) with EPOLL_CLOEXEC always added: a descriptor, or -errno (-ENOSYS off Linux). */
+  epoll_create1(flags: number): number;
+  /**
+   * epoll_ctl(2). `events` undefined passes NULL (EPOLL_CTL_DEL); else the event is { events (as a
+   * uint32), data.u64 = dataHi * 2^32 + dataLo }. 0, or -errno.
+   */
+  epoll_ctl(epfd: number, op: number, fd: number, events?: number, dataLo?: number, dataHi?: number): number;
+  /**
+   * epoll_wait(2): the kernel writes up to `maxevents` struct epoll_event into `out` (laid out as
+   * `epollLayout` says); the count, or -errno. EINTR retried with the time left.
+   */
+  epoll_wait(epfd: number, out: Uint32Array, maxevents: number, timeoutMs: number): number;
+  /** struct epoll_event: its size and the offsets of `events` and `data` (all 0 off Linux). */
+  epollLayout: { size: number; events: number; data: number };
   /**
    * This environment's reporter of readiness (native/watcher.cc): once per loop turn, after the poll
    * phase, `flush` gets every watcher epoll reported, as `count` entries of five int32s in `batch`:

@@ -239,6 +239,27 @@ export const POLLRDHUP: number | undefined = c.POLLRDHUP;
 // select(2)
 export const FD_SETSIZE: number = c.FD_SETSIZE;
 
+// epoll(7), Linux only (typed number: elsewhere they are undefined and epoll_create1 fails with ENOSYS)
+export const EPOLL_CLOEXEC: number = c.EPOLL_CLOEXEC;
+export const EPOLL_CTL_ADD: number = c.EPOLL_CTL_ADD;
+export const EPOLL_CTL_MOD: number = c.EPOLL_CTL_MOD;
+export const EPOLL_CTL_DEL: number = c.EPOLL_CTL_DEL;
+export const EPOLLIN: number = c.EPOLLIN;
+export const EPOLLPRI: number = c.EPOLLPRI;
+export const EPOLLOUT: number = c.EPOLLOUT;
+export const EPOLLRDNORM: number = c.EPOLLRDNORM;
+export const EPOLLRDBAND: number = c.EPOLLRDBAND;
+export const EPOLLWRNORM: number = c.EPOLLWRNORM;
+export const EPOLLWRBAND: number = c.EPOLLWRBAND;
+export const EPOLLMSG: number = c.EPOLLMSG;
+export const EPOLLERR: number = c.EPOLLERR;
+export const EPOLLHUP: number = c.EPOLLHUP;
+export const EPOLLRDHUP: number = c.EPOLLRDHUP;
+export const EPOLLEXCLUSIVE: number = c.EPOLLEXCLUSIVE;
+export const EPOLLWAKEUP: number = c.EPOLLWAKEUP;
+export const EPOLLONESHOT: number = c.EPOLLONESHOT;
+export const EPOLLET: number = c.EPOLLET;
+
 // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
 export const EAGAIN: number = c.EAGAIN;
 export const EWOULDBLOCK: number = c.EWOULDBLOCK;

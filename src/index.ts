@@ -32,6 +32,8 @@ export type { KeepAlive } from './keepalive';
 export { fdOf, toNetSocket, toNetServer } from './interop';
 export { select, poll, FdSet, FD_ZERO, FD_SET, FD_CLR, FD_ISSET } from './select';
 export type { SelectTimeout, SelectResult, PollFd } from './select';
+export { epoll_create1, epoll_ctl, epoll_wait, EpollEvents, EPOLL_MAX_EVENTS } from './epoll';
+export type { EpollEvent, EpollEventInput } from './epoll';
 export {
   getaddrinfo, getnameinfo, gethostname, if_nametoindex, if_indextoname, if_nameindex, strerror, gai_strerror,
 } from './resolve';

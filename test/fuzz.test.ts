@@ -37,7 +37,7 @@ const N = Number(process.argv[2]) || 20000;
     const [name, f] = pick(rand() < 0.85 ? fns : asyncFns);
     // Left out: calls that block by design on a descriptor with nothing to read (junk numbers such as 3
     // name this process's own pipes and eventfds), and ones that exit or close numbers it does not own.
-    const blocking = /^(read|recv|recvfrom|readExactly|accept|recvmsg|recvFds|select|poll)$/;
+    const blocking = /^(read|recv|recvfrom|readExactly|accept|recvmsg|recvFds|select|poll|epoll_wait)$/;
     if (/^(close|fork|_exit|kill)$/.test(name) || (f.length !== undefined && fns.some(([n]) => n === name) && blocking.test(name))) continue;
     const args = Array.from({ length: Math.floor(rand() * 6) }, junk);
     calls++;

@@ -277,3 +277,53 @@ export function formatPselect6(sets: number[][], timeoutUs: number, rc: number, 
   } else if (rc === 0) detail = ' (Timeout)';
   return [`pselect6(${nfds}, ${set(sets[0])}, ${set(sets[1])}, ${set(sets[2])}, ${timeoutUs < 0 ? 'NULL' : ts(timeoutUs)}, NULL)`, detail];
 }
+
+// ── epoll(7) ─────────────────────────────────────────────────────────────────────────────────────
+
+/** The EPOLL* event bits in the order strace prints them: by value (EPOLLIN first, EPOLLET last). */
+const EPOLL_EVENT_BITS = Object.entries(C).filter(([k]) => /^EPOLL[A-Z]+$/.test(k)).sort(([, a], [, b]) => a - b);
+
+/**
+ * An epoll event mask as strace prints it: names joined by |, then the bits it does not know in hex;
+ * a mask of unknown bits alone is `0x400000 /* EPOLL??? *\/`. EPOLLET is 1u << 31: compared unsigned.
+ */
+export function epollEvents(mask: number): string {
+  let rest = mask >>> 0;
+  if (rest === 0) return '0';
+  const out: string[] = [];
+  for (const [name, bit] of EPOLL_EVENT_BITS) {
+    if (bit !== 0 && ((rest & bit) >>> 0) === bit) {
+      out.push(name);
+      rest = (rest & ~bit) >>> 0;
+    }
+  }
+  if (rest === 0) return out.join('|');
+  if (out.length === 0) return `0x${rest.toString(16)} /* EPOLL??? */`;
+  return `${out.join('|')}|0x${rest.toString(16)}`;
+}
+
+/** epoll_ctl's op: EPOLL_CTL_ADD, _MOD, _DEL, or `0x7 /* EPOLL_CTL_??? *\/`. */
+export function epollOp(op: number): string {
+  for (const name of ['EPOLL_CTL_ADD', 'EPOLL_CTL_MOD', 'EPOLL_CTL_DEL']) if (C[name] === op) return name;
+  return `${op < 0 ? op : `0x${op.toString(16)}`} /* EPOLL_CTL_??? */`;
+}
+
+/** A struct epoll_event as strace prints it: `{events=EPOLLIN, data={u32=3, u64=3}}`. */
+export function epollEvent(events: number, dataLo: number, dataHi: number): string {
+  const u64 = (BigInt(dataHi >>> 0) << 32n) | BigInt(dataLo >>> 0);
+  return `{events=${epollEvents(events)}, data={u32=${dataLo >>> 0}, u64=${u64}}}`;
+}
+
+/** The first `count` struct epoll_event the kernel wrote into `words` (native.epollLayout), as strace's array. */
+export function epollEventArray(words: Uint32Array, count: number): string {
+  const { size, events, data } = native.epollLayout;
+  const stride = size / 4;
+  const lo = data / 4 + (LITTLE ? 0 : 1);
+  const hi = data / 4 + (LITTLE ? 1 : 0);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = i * stride;
+    out.push(epollEvent(words[base + events / 4], words[base + lo], words[base + hi]));
+  }
+  return `[${out.join(', ')}]`;
+}

@@ -8,10 +8,16 @@ import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
-  formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions,
+  formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
+  epollOp,
 } from './format';
 
 type Sink = (line: string) => void;
+
+// glibc's epoll_wait(3) is the epoll_wait system call where the kernel has one, and epoll_pwait with
+// no signal mask on the architectures whose system call table has none (the asm-generic ones: arm64,
+// riscv64, loongarch64); strace names the call made. 8: the kernel's sizeof(sigset_t) there.
+const EPOLL_WAIT_IS_PWAIT = ['arm64', 'riscv64', 'loong64'].includes(process.arch);
 
 const original: Partial<Native> = {};
 let sink: Sink | undefined;
@@ -200,6 +206,24 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
   pidfd_open: (f) => (pid) => {
     const rc = f(pid);
     emit(`pidfd_open(${pid}, 0)`, rc);
+    return rc;
+  },
+  epoll_create1: (f) => (fl) => {
+    const rc = f(fl);
+    emit(`epoll_create1(${flags(fl | (C.EPOLL_CLOEXEC ?? 0), ['EPOLL_CLOEXEC'])})`, rc);
+    return rc;
+  },
+  // EPOLL_CTL_DEL with an event: strace shows the pointer, as the kernel does not read it.
+  epoll_ctl: (f) => (ep, op, fd, events, lo, hi) => {
+    const rc = f(ep, op, fd, events, lo, hi);
+    const ev = events === undefined ? 'NULL' : op === C.EPOLL_CTL_DEL ? pointer : epollEvent(events, lo ?? 0, hi ?? 0);
+    emit(`epoll_ctl(${ep}, ${epollOp(op)}, ${fd}, ${ev})`, rc);
+    return rc;
+  },
+  epoll_wait: (f) => (ep, out, max, timeout) => {
+    const rc = f(ep, out, max, timeout);
+    const evs = rc >= 0 ? epollEventArray(out, rc) : pointer;
+    emit(EPOLL_WAIT_IS_PWAIT ? `epoll_pwait(${ep}, ${evs}, ${max}, ${timeout}, NULL, 8)` : `epoll_wait(${ep}, ${evs}, ${max}, ${timeout})`, rc);
     return rc;
   },
   // An int option's value comes back directly, or -errno - 2^32 (native/options.cc).

@@ -12,18 +12,19 @@ import { quote } from '../src/trace/format';
 import * as p from '../src/promises';
 
 const dist = path.join(__dirname, '..', 'dist', 'index.js');
-const NETWORK = /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|sendmsg|recvmsg|setsockopt|getsockopt|shutdown|pselect6)\(/;
+const NETWORK = /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|sendmsg|recvmsg|setsockopt|getsockopt|shutdown|pselect6|epoll_create1|epoll_ctl|epoll_p?wait)\(/;
+const STRACE_SET = 'trace=network,pselect6,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait';
 // The time pselect6 had left depends on the moment: the kernel's and the trace's need not agree.
 const normalize = (line: string) =>
   line.replace(/^\d+\s+/, '').replace(/\s+= /, ' = ').replace(/left \{tv_sec=\d+, tv_nsec=\d+\}/, 'left {…}')
     // A buffer the kernel did not fill is shown by its address, which the trace cannot know.
     .replace(/\b0x[0-9a-f]+\b/g, '0x…').trim();
 
-/** The descriptors a trace's lines created (socket, socketpair, accept4). */
+/** The descriptors a trace's lines created (socket, socketpair, accept4, epoll_create1). */
 function descriptorsOf(lines: string[]): Set<number> {
   const fds = new Set<number>();
   for (const l of lines) {
-    const made = /^(socket|accept4?)\(.* = (\d+)$/.exec(l);
+    const made = /^(socket|accept4?|epoll_create1)\(.* = (\d+)$/.exec(l);
     if (made) fds.add(Number(made[2]));
     const pair = /^socketpair\(.*\[(\d+), (\d+)\]\) = 0$/.exec(l);
     if (pair) fds.add(Number(pair[1])).add(Number(pair[2]));
@@ -35,6 +36,9 @@ function descriptorsOf(lines: string[]): Set<number> {
 function onDescriptors(lines: string[], fds: Set<number>): string[] {
   return lines.filter((l) => {
     if (/^(socket|socketpair)\(/.test(l)) return true;
+    // Node's own event loop makes its epoll descriptors too: only the program's are compared.
+    const epoll = /^epoll_create1\(.* = (\d+)$/.exec(l);
+    if (epoll) return fds.has(Number(epoll[1]));
     const first = /^[a-z0-9_]+\((\d+),/.exec(l);
     return first !== null && fds.has(Number(first[1]));
   });
@@ -98,14 +102,31 @@ const got = b.recvFds(m2);
 b.sendmsg(m1, { iov: [Buffer.from('ab'), Buffer.from('c')] });
 b.recvmsg(m2, { iov: [Buffer.alloc(2), Buffer.alloc(8)] });
 for (const h of [...got.fds, passed, m1, m2]) b.close(h);
+const ep = b.epoll_create1();
+const [q1, q2] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM, 0);
+b.epoll_ctl(ep, b.EPOLL_CTL_ADD, q1, { events: b.EPOLLIN | b.EPOLLRDHUP | b.EPOLLET });
+b.epoll_ctl(ep, b.EPOLL_CTL_ADD, q2, { events: b.EPOLLOUT, data: 2 ** 40 + 7 });
+try { b.epoll_ctl(ep, b.EPOLL_CTL_ADD, q1, { events: b.EPOLLIN }); } catch {}
+b.epoll_wait(ep, 8, 0);
+b.send(q2, 'e');
+b.epoll_ctl(ep, b.EPOLL_CTL_MOD, q2, { events: b.EPOLLIN | b.EPOLLONESHOT, data: 0xffffffff });
+const evs = new b.EpollEvents(4);
+b.epoll_wait(ep, evs, 4, -1);
+b.epoll_ctl(ep, b.EPOLL_CTL_DEL, q2);
+b.shutdown(q2, b.SHUT_WR);
+b.epoll_wait(ep, 4, 100);
+b.epoll_wait(ep, 4, 0);
+try { b.epoll_ctl(ep, b.EPOLL_CTL_DEL, q2, { events: 0 }); } catch {}
+try { b.epoll_wait(q1, 4, 0); } catch {}
+b.close(q1); b.close(q2); b.close(ep);
 `;
 
 describe('trace', () => {
-  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints each network call exactly as strace -f -e trace=network,pselect6 does, and strace sees no call on its descriptors the trace missed', () => {
+  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints each network and epoll call exactly as strace -f -e trace=network,pselect6,epoll_* does, and strace sees no call on its descriptors the trace missed', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
     try {
       const straceOut = path.join(dir, 'strace.txt');
-      const r = spawnSync('strace', ['-f', '-e', 'trace=network,pselect6', '-o', straceOut, process.execPath, '-e', program], {
+      const r = spawnSync('strace', ['-f', '-e', STRACE_SET, '-o', straceOut, process.execPath, '-e', program], {
         env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 30_000,
       });
       expect(r.status, r.stderr).toBe(0);
@@ -134,6 +155,19 @@ describe('trace', () => {
       // SCM_RIGHTS on the wire of the trace: the descriptor sent, and the new one received.
       expect(ours).toContainEqual(expect.stringMatching(/^sendmsg\(\d+, .*cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\].*, MSG_NOSIGNAL\) = 2$/));
       expect(ours).toContainEqual(expect.stringMatching(/^recvmsg\(\d+, .*cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\].*, MSG_CMSG_CLOEXEC\) = 2$/));
+      // epoll: the event mask by name (EPOLLET is bit 31), the data word as both union members, the
+      // events the kernel wrote, NULL for EPOLL_CTL_DEL without an event, and the errors.
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_create1\(EPOLL_CLOEXEC\) = \d+$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_ADD, (\d+), \{events=EPOLLIN\|EPOLLRDHUP\|EPOLLET, data=\{u32=\1, u64=\1\}\}\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_ADD, \d+, \{events=EPOLLOUT, data=\{u32=7, u64=1099511627783\}\}\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_ADD, \d+, .*\) = -1 EEXIST \(File exists\)$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_MOD, \d+, \{events=EPOLLIN\|EPOLLONESHOT, data=\{u32=4294967295, u64=4294967295\}\}\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_DEL, \d+, NULL\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_ctl\(\d+, EPOLL_CTL_DEL, \d+, 0x…\) = -1 ENOENT /));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_p?wait\(\d+, \[\{events=EPOLLOUT, data=\{u32=7, u64=1099511627783\}\}\], 8, 0(, NULL, 8)?\) = 1$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_p?wait\(\d+, \[\{events=EPOLLIN\|EPOLLRDHUP, data=\{u32=\d+, u64=\d+\}\}\], 4, 100(, NULL, 8)?\) = 1$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_p?wait\(\d+, \[\], 4, 0(, NULL, 8)?\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^epoll_p?wait\(\d+, 0x…, 4, 0(, NULL, 8)?\) = -1 EINVAL /));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -61,23 +61,33 @@ static struct sockaddr_in loopback(long port) {
   return a;
 }
 
-/* Binds `fd` to 127.0.0.1 on a kernel-chosen port and announces it. */
-static void bind_announce(int fd) {
+/* Binds `fd` to 127.0.0.1 on a kernel-chosen port; returns the port. */
+static int bind_loopback(int fd) {
   struct sockaddr_in a = loopback(0);
   if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
   socklen_t len = sizeof a;
   if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
-  printf("PORT %d\n", ntohs(a.sin_port));
+  return ntohs(a.sin_port);
+}
+
+/* Tells run.mjs where to connect: only once the socket can take a connection (or a datagram). */
+static void announce(int port) {
+  printf("PORT %d\n", port);
   fflush(stdout);
 }
 
+/* Binds `fd` and announces its port (a UDP socket receives from the moment it is bound). */
+static void bind_announce(int fd) { announce(bind_loopback(fd)); }
+
+/* A listening TCP socket, announced after listen(): a client told the port before then would be refused. */
 static int tcp_listener(int backlog) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) die("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bind_announce(fd);
+  int port = bind_loopback(fd);
   if (listen(fd, backlog) < 0) die("listen");
+  announce(port);
   return fd;
 }
 

@@ -1,7 +1,7 @@
 // The bench suite (bench/run.mjs) as a program that must keep working: --quick runs every workload's
 // programs once with small N and checks every byte they exchange. Only that is asserted here —
 // whether each program ran and verified its data — never a timing.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -54,4 +54,51 @@ describe('bench --quick', () => {
     // The table names the machine it ran on.
     expect(stdout).toMatch(/\d+ cores .*Node v\d+/);
   }, 120_000);
+});
+
+// run.mjs starts each client as soon as its server prints `PORT n`; a server that prints it before
+// listen() loses the race now and then (CI once saw "many/c: connect: Connection refused"). The C
+// servers share bench/common.h's tcp_listener, where the order is decided; strace says in which order
+// listen() and the PORT line really came. (The Python and Node servers print from their listening
+// callbacks, after listen() by construction.)
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+const hasCc = spawnSync('cc', ['--version']).status === 0;
+describe.skipIf(!hasStrace || !hasCc)('bench C servers', () => {
+  if (!hasStrace || !hasCc) console.log('bench C servers: no strace or cc on PATH, so the listen-before-PORT order is not checked');
+  it.each(['tcp-pingpong', 'tcp-bulk', 'accept', 'many'])('%s/c announces its port after listen()', async (workload) => {
+    const exe = path.join(dir, `${workload}-c`);
+    await run('cc', ['-O2', '-o', exe, path.join(root, 'bench', workload, 'c.c')]);
+    const log = path.join(dir, `${workload}-c.strace`);
+    // The server then waits for a client that never comes: strace's -o file holds both calls once PORT
+    // is out, so the whole process group (strace and its tracee) is killed as soon as the line is read.
+    const child = spawn('strace', ['-f', '-qq', '-e', 'trace=listen,write', '-s', '64', '-o', log,
+      exe, 'server', '--conns', '1', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const closed = new Promise((r) => child.on('close', r));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`${workload}/c: no PORT line in 10 s`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/^PORT \d+$/m.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('close', () => {
+          clearTimeout(timer);
+          reject(new Error(`${workload}/c: exited before PORT`));
+        });
+      });
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+      await closed;
+    }
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const listened = lines.findIndex((l) => /\blisten\(\d+, \d+\) += 0/.test(l));
+    const announced = lines.findIndex((l) => /\bwrite\(1, "PORT /.test(l));
+    expect(announced, 'PORT written').toBeGreaterThanOrEqual(0);
+    expect(listened, 'listen() called').toBeGreaterThanOrEqual(0);
+    expect(listened, 'listen() before the PORT line').toBeLessThan(announced);
+  }, 30_000);
 });

@@ -18,6 +18,7 @@ import { inspect } from 'node:util';
 import { type Worker, isMainThread } from 'node:worker_threads';
 import { type ForkNative, loadFork, native } from './binding';
 import { errnoException } from './errors';
+import { traceFork } from './trace/trace';
 import { checkInt, checkInt32 } from './validate';
 
 /** waitpid(2) options: return at once (null) when no child has changed state. */
@@ -159,6 +160,7 @@ export function fork(): number {
   if (pid === -EPERM) throw forkError('ERR_FORK_IN_WORKER', 'fork() must be called on the main thread');
   if (pid < 0) throw errnoException(pid, 'fork');
   if (pid === 0) becomeChild();
+  traceFork(pid);
   return pid;
 }
 

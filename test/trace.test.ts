@@ -173,7 +173,7 @@ describe('trace', () => {
     }
   });
 
-  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints waitpid as the wait4 strace sees, the status decoded the same way', () => {
+  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints fork as the clone strace sees and waitpid as its wait4, the status decoded the same way; after a fork, each line names its process as strace -f does', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
     try {
       const straceOut = path.join(dir, 'strace.txt');
@@ -186,16 +186,22 @@ describe('trace', () => {
         const pid2 = b.fork();
         if (pid2 === 0) setInterval(() => {}, 1000);
         else { process.kill(pid2, 'SIGKILL'); b.waitpid(pid2); }`;
-      const r = spawnSync('strace', ['-e', 'trace=wait4', '-o', straceOut, process.execPath, '--single-threaded', '-e', forker], {
+      const r = spawnSync('strace', ['-e', 'trace=clone,wait4', '-o', straceOut, process.execPath, '--single-threaded', '-e', forker], {
         env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 30_000,
       });
       expect(r.status, r.stderr).toBe(0);
-      const ours = r.stderr.split('\n').filter((l) => l.startsWith('wait4(')).map(normalize);
-      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => l.startsWith('wait4('));
+      const calls = /^(clone|wait4)\(/;
+      // Until the first fork the trace has one process and no prefix; from then on `[pid N] `, as strace -f.
+      const traced = r.stderr.split('\n').filter((l) => calls.test(l.replace(/^\[pid +\d+\] /, '')));
+      expect(traced[0]).toMatch(/^\[pid +\d+\] clone\(/);
+      const ours = traced.map((l) => normalize(l.replace(/^\[pid +\d+\] /, '')));
+      // Without -f strace follows the parent only, whose clone and wait4 are all there is to compare.
+      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => calls.test(l));
       expect(ours).toEqual(theirs);
-      expect(ours).toHaveLength(3);
-      expect(ours[0]).toMatch(/^wait4\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 42\}\], 0, NULL\) = \d+$/);
-      expect(ours[2]).toMatch(/WTERMSIG\(s\) == SIGKILL/);
+      expect(ours).toHaveLength(5);
+      expect(ours[0]).toMatch(/^clone\(child_stack=NULL, flags=CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD, child_tidptr=0x…\) = \d+$/);
+      expect(ours[1]).toMatch(/^wait4\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 42\}\], 0, NULL\) = \d+$/);
+      expect(ours[4]).toMatch(/WTERMSIG\(s\) == SIGKILL/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -300,6 +306,36 @@ describe('the sequence picture', () => {
     const mermaid = renderDiagram(lines, 'mermaid');
     expect(mermaid).toMatch(/^sequenceDiagram\n/);
     expect(mermaid).toMatch(/C-\)S: connect\(\d+, 127\.0\.0\.1:\d+\) = 0 \[SYN, SYN\+ACK, ACK\]/);
+  });
+
+  it('follows a forked server: the calls of the child on the socket its parent closed stay on the server side', async () => {
+    const { renderDiagram } = await import('../src/index');
+    // The course's concurrent server, with its client in the same program: a saved trace of both processes.
+    const r = spawnSync(process.execPath, ['--single-threaded', '-e', `
+      const b = require(${JSON.stringify(dist)});
+      const srv = b.socket(b.AF_INET, b.SOCK_STREAM, b.IPPROTO_TCP);
+      b.bind(srv, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+      b.listen(srv, 0);
+      const cli = b.socket(b.AF_INET, b.SOCK_STREAM, b.IPPROTO_TCP);
+      b.connect(cli, { family: b.AF_INET, address: '127.0.0.1', port: b.getsockname(srv).port });
+      const { fd: conn } = b.accept(srv, null);
+      const pid = b.fork();
+      if (pid === 0) { b.close(srv); b.read(conn, Buffer.alloc(16)); b.write(conn, 'pong'); b._exit(0); }
+      b.close(conn);
+      b.write(cli, 'ping');
+      b.read(cli, Buffer.alloc(16));
+      b.waitpid(pid, 0);`], { env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 10_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^\[pid +\d+\] clone\(/));
+    const rows = renderDiagram(lines).split('\n');
+    const serverCol = rows[0].indexOf('server');
+    const row = (re: RegExp) => rows.find((l) => re.test(l)) ?? '';
+    // The child reads what the client wrote and answers, on the server side, though its parent
+    // closed the same number before.
+    expect(row(/read\(\d+, "ping"\)|read\(\d+\) = 4/).indexOf('read(')).toBeGreaterThanOrEqual(serverCol);
+    expect(row(/write\(\d+, "pong"\)/).indexOf('write(')).toBeGreaterThanOrEqual(serverCol);
+    expect(row(/write\(\d+, "ping"\)/).indexOf('write(')).toBe(0);
   });
 
   it('BSOCK_TRACE=diagram draws the picture when the process exits', () => {

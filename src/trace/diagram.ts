@@ -4,6 +4,8 @@
 
 /** One traced call, parsed from its strace-format line. */
 interface Call {
+  /** The process, from strace -f's `[pid N] ` prefix ('' before the first fork, when there is none). */
+  pid: string;
   name: string;
   fd: number;
   rc: string;
@@ -17,10 +19,10 @@ interface Call {
 const ADDR = /sin6?_port=htons\((\d+)\), (?:sin_addr=inet_addr\("([^"]+)"\)|sin6_flowinfo=htonl\(\d+\), inet_pton\(AF_INET6, "([^"]+)")/;
 
 function parse(line: string): Call | undefined {
-  const m = /^(\w+)\((\d+|AF_\w+)?(.*)\)\s+= (.*)$/.exec(line.trim());
+  const m = /^(?:\[pid +(\d+)\] )?(\w+)\((\d+|AF_\w+|child_stack=)?(.*)\)\s+= (.*)$/.exec(line.trim());
   if (!m) return undefined;
-  const [, name, first, rest, rc] = m;
-  const call: Call = { name, fd: Number(first), rc, ok: !rc.startsWith('-1'), line: line.trim() };
+  const [, pid = '', name, first, rest, rc] = m;
+  const call: Call = { pid, name, fd: Number(first), rc, ok: !rc.startsWith('-1'), line: line.trim() };
   const d = /^, ("(?:[^"\\]|\\.)*"(?:\.\.\.)?)/.exec(rest);
   if (d) call.data = d[1];
   const a = ADDR.exec(rest);
@@ -41,19 +43,37 @@ interface Sock {
 }
 
 /** Gives each call the socket it acts on, and each socket its side: listen/accept make a server,
- * connect or a first sendto from an unbound socket a client, recvfrom on a bound one a server. */
+ * connect or a first sendto from an unbound socket a client, recvfrom on a bound one a server.
+ * Descriptors are per process: a fork's child starts with its parent's, and a close in one leaves
+ * the other's as it was (the course's concurrent server closes each socket in the process that does
+ * not use it). */
 function assign(calls: Call[]): Sock[] {
-  const current = new Map<number, Sock>();
+  const tables = new Map<string, Map<number, Sock>>();
   const socks: Sock[] = [];
-  const get = (fd: number) => {
-    let s = current.get(fd);
-    if (s === undefined) {
-      s = { stream: true, bound: false, connected: false, finSent: false };
-      current.set(fd, s);
-    }
-    return s;
-  };
+  const empty = (): Sock => ({ stream: true, bound: false, connected: false, finSent: false });
   for (const c of calls) {
+    let current = tables.get(c.pid);
+    if (current === undefined) {
+      // A process first seen: the one the trace started in gets its `[pid N] ` prefix at its first
+      // fork (its clone line); a child whose lines come before that line starts with a copy.
+      const before = tables.get('') ?? new Map<number, Sock>();
+      current = c.name === 'clone' ? before : new Map(before);
+      tables.set(c.pid, current);
+    }
+    if (c.name === 'clone') {
+      socks.push(empty());
+      if (c.ok && !tables.has(c.rc)) tables.set(c.rc, new Map(current));
+      continue;
+    }
+    const table = current;
+    const get = (fd: number) => {
+      let s = table.get(fd);
+      if (s === undefined) {
+        s = empty();
+        table.set(fd, s);
+      }
+      return s;
+    };
     let s: Sock;
     if (c.name === 'socket' && c.ok) {
       s = { stream: !/SOCK_DGRAM/.test(c.line), bound: false, connected: false, finSent: false };

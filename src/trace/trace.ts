@@ -22,8 +22,30 @@ const EPOLL_WAIT_IS_PWAIT = ['arm64', 'riscv64', 'loong64'].includes(process.arc
 const original: Partial<Native> = {};
 let sink: Sink | undefined;
 
+// After a fork, strace -f tells the processes apart by a `[pid N] ` before each line; so does the trace,
+// in both processes (the call itself is still padded to column 40, as strace pads it).
+let pidTag = '';
+
 function emit(call: string, rc: number, detail = ''): void {
-  sink?.(`${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`);
+  sink?.(`${pidTag}${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`);
+}
+
+/**
+ * @internal A call made where no wrapper sees it (the async API's watcher, in C++), printed when the
+ * trace is on: `call` as strace shows it, `rc` its result (or -errno).
+ */
+export function traceCall(call: string, rc: number, detail = ''): void {
+  if (sink !== undefined) emit(call, rc, detail);
+}
+
+/**
+ * @internal fork() (src/fork.ts) calls this in both processes once fork(2) returned: the parent prints
+ * the clone(2) that glibc's fork makes (the child prints nothing, as under strace), and from then on
+ * every line of either process starts with its pid.
+ */
+export function traceFork(pid: number): void {
+  pidTag = `[pid ${String(process.pid).padStart(5)}] `;
+  if (pid > 0) emit(`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=${pointer})`, pid);
 }
 
 /** The addon's functions (its classes, Reactor and Poller, are not calls). */

@@ -53,15 +53,6 @@ enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
 constexpr int kArmRelease = 1 << 8;
 
 
-// An Error carrying errno (negative, as everywhere in this addon) and syscall, for src/ to turn into
-// a SystemError.
-void ThrowErrno(Napi::Env env, int err, const char* syscall) {
-  Napi::Error e = Napi::Error::New(env, syscall);
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  e.ThrowAsJavaScriptException();
-}
-
 class Poller;
 
 // A uv handle on the heap, which outlives its owner until uv_close completes. When a worker's
@@ -191,6 +182,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
     return DefineClass(env, "Poller", {
       InstanceMethod("set", &Poller::Set),
       InstanceMethod("close", &Poller::Close),
+      InstanceMethod("setup", &Poller::Setup),
     });
   }
 
@@ -215,23 +207,30 @@ class Poller : public Napi::ObjectWrap<Poller> {
     // Watch only sockets, and only ones nobody else watches on this loop: libuv's own probe
     // (uv__io_check_fd) would DEL another watcher's epoll registration — a Node net socket's, or
     // libuv's internal eventfd's — and that socket or the whole loop would silently stop.
+    // A refusal is no exception: setup() reports which call failed and its errno (the Result
+    // convention), so that src/ makes the SystemError and the trace prints the calls made.
     int type = 0;
     socklen_t typeLen = sizeof type;
-    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 && !IsPidfd(fd, errno)) {
-      ThrowErrno(env, errno, "getsockopt");
-      return;
+    backend_ = uv_backend_fd(loop);
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0) {
+      int err = errno;
+      soType_ = -err;
+      if (!IsPidfd(fd, err)) { failed_ = kFailedGetsockopt; return; }
+    } else {
+      soType_ = type;
     }
     if (int err = ProbeUnwatched(loop, fd); err != 0) {
-      ThrowErrno(env, err, "epoll_ctl");  // EEXIST: another owner watches this descriptor
+      probe_ = -err;  // EEXIST: another owner watches this descriptor
+      failed_ = kFailedEpollCtl;
       return;
     }
     slot_ = new PollSlot{};
     slot_->owner = this;
-    int rc = uv_poll_init(loop, &slot_->handle, fd);
-    if (rc != 0) {
+    if (int rc = uv_poll_init(loop, &slot_->handle, fd); rc != 0) {
       delete slot_;  // never initialised: nothing for libuv to close
       slot_ = nullptr;
-      ThrowErrno(env, -rc, "uv_poll_init");  // libuv errors are -errno on Unix
+      probe_ = rc;   // libuv errors are -errno on Unix
+      failed_ = kFailedPollInit;
       return;
     }
     fd_ = fd;
@@ -242,6 +241,20 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   ~Poller() override { Shutdown(); }
+
+  // setup() -> [SO_TYPE's answer or -errno, the loop's epoll descriptor, the probe's or uv_poll_init's
+  // result (0 or -errno), the call that failed (0: none, 1: getsockopt, 2: epoll_ctl, 3: uv_poll_init)].
+  // What the constructor's calls saw: src/async/reactor.ts throws for a failure, and the trace prints
+  // the calls as strace shows them.
+  Napi::Value Setup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, 4);
+    a.Set(0u, Napi::Number::New(env, soType_));
+    a.Set(1u, Napi::Number::New(env, backend_));
+    a.Set(2u, Napi::Number::New(env, probe_));
+    a.Set(3u, Napi::Number::New(env, failed_));
+    return a;
+  }
 
   // Writes this Poller's entry for the turn into `e` (and an armed recvfrom's sender into `addr`);
   // false when there is nothing to report (the armed read found nothing: another reader was faster,
@@ -436,6 +449,14 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Reactor* reactor_ = nullptr;
   Napi::ObjectReference reactorRef_;
   int32_t fd_ = -1;
+  // What the constructor's calls saw (setup()): getsockopt(SO_TYPE)'s answer (-errno for a pidfd or a
+  // failure), the loop's epoll descriptor that ProbeUnwatched used, the probe's or uv_poll_init's
+  // -errno, and which call failed (a Poller that failed watches nothing and is dropped by src/).
+  enum Failed { kFailedNone = 0, kFailedGetsockopt = 1, kFailedEpollCtl = 2, kFailedPollInit = 3 };
+  int soType_ = 0;
+  int backend_ = -1;
+  int probe_ = 0;
+  int failed_ = kFailedNone;
   int32_t serial_ = 0;
   int watching_ = 0;          // the events uv_poll watches now (0: stopped)
   bool referenced_ = true;    // uv handles start referenced

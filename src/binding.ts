@@ -184,6 +184,12 @@ export interface Poller {
   set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number): number;
   /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */
   close(): void;
+  /**
+   * What the constructor's calls saw: [getsockopt(SO_TYPE)'s answer or -errno, the loop's epoll
+   * descriptor, the epoll probe's or uv_poll_init's result (0 or -errno), the call that failed (0 none,
+   * 1 getsockopt, 2 epoll_ctl, 3 uv_poll_init)]. A Poller that failed watches nothing.
+   */
+  setup(): [number, number, number, number];
 }
 
 /** The fork target (native/fork_linux.cc, berkeley_sockets_fork.node): built per Node ABI, loaded on demand. */

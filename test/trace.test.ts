@@ -173,6 +173,66 @@ describe('trace', () => {
     }
   });
 
+  it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints the calls of the promises API too: the watcher setup (SO_TYPE, the epoll probes, FIONBIO), the EAGAIN attempts, the calls made when epoll answers', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
+    try {
+      const straceOut = path.join(dir, 'strace.txt');
+      const asyncProgram = `
+        const b = require(${JSON.stringify(dist)});
+        const p = require(${JSON.stringify(path.join(path.dirname(dist), 'promises.js'))});
+        (async () => {
+          const [x, y] = b.socketpair(b.AF_UNIX, b.SOCK_STREAM);
+          setTimeout(() => b.write(y, 'hi'), 50);
+          await p.read(x, Buffer.alloc(8));
+          await p.write(x, 'yo');
+          b.read(y, Buffer.alloc(8));
+          const srv = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+          b.bind(srv, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+          b.listen(srv, 4);
+          const cli = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+          const [{ fd: conn }] = await Promise.all([p.accept(srv), p.connect(cli, b.getsockname(srv))]);
+          await p.send(cli, 'ping');
+          await p.recv(conn, Buffer.alloc(8));
+          for (const fd of [x, y, srv, cli, conn]) b.close(fd);
+        })();`;
+      const r = spawnSync('strace', ['-f', '-e', `${STRACE_SET},ioctl,read,write,close`, '-o', straceOut, process.execPath, '-e', asyncProgram], {
+        env: { ...process.env, BSOCK_TRACE: '1' }, encoding: 'utf8', timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const CALLS = new RegExp(`${NETWORK.source}|^(ioctl|read|write|close)\\(`);
+      const ours = r.stderr.split('\n').filter((l) => CALLS.test(l)).map(normalize);
+      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => CALLS.test(l));
+      let j = 0;
+      let first = -1;
+      for (const line of ours) {
+        while (j < theirs.length && theirs[j] !== line) j++;
+        expect(j < theirs.length, `not in strace's output (in order): ${line}\n--- strace:\n${theirs.join('\n')}`).toBe(true);
+        if (first < 0) first = j;
+        j++;
+      }
+      // The other way, on the program's descriptors while it had them (before, Node read its modules
+      // through the same numbers): the epoll_ctl calls libuv's loop makes later, on its own epoll
+      // descriptor as it polls, are Node's (trace.ts traceWatch), and so are left out.
+      const fds = descriptorsOf(ours);
+      expect(onDescriptors(theirs.slice(first, j), fds)).toEqual(onDescriptors(ours, fds));
+      const x = /^socketpair\(.*\[(\d+), \d+\]\) = 0$/.exec(ours.find((l) => l.startsWith('socketpair(')) ?? '')?.[1];
+      const setup = ours.slice(ours.findIndex((l) => l.startsWith(`getsockopt(${x}, SOL_SOCKET, SO_TYPE`)));
+      expect(setup.slice(0, 7)).toEqual([
+        `getsockopt(${x}, SOL_SOCKET, SO_TYPE, [1], [4]) = 0`,
+        expect.stringMatching(new RegExp(`^epoll_ctl\\(\\d+, EPOLL_CTL_ADD, ${x}, \\{events=0, data=\\{u32=0, u64=0\\}\\}\\) = 0$`)),
+        expect.stringMatching(new RegExp(`^epoll_ctl\\(\\d+, EPOLL_CTL_DEL, ${x}, 0x…\\) = 0$`)),
+        expect.stringMatching(new RegExp(`^epoll_ctl\\(\\d+, EPOLL_CTL_ADD, ${x}, \\{events=EPOLLIN, data=\\{u32=4294967295, u64=4294967295\\}\\}\\) = 0$`)),
+        expect.stringMatching(new RegExp(`^epoll_ctl\\(\\d+, EPOLL_CTL_DEL, ${x}, 0x…\\) = 0$`)),
+        `ioctl(${x}, FIONBIO, [1]) = 0`,
+        `read(${x}, 0x…, 8) = -1 EAGAIN (Resource temporarily unavailable)`,
+      ]);
+      expect(ours).toContain(`read(${x}, "hi", 8) = 2`);
+      expect(ours).toContainEqual(expect.stringMatching(/^connect\(\d+, \{sa_family=AF_INET, .*\}, 16\) = -1 EINPROGRESS /));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(canRun('comparing with strace needs strace', hasCommand('strace')))('prints fork as the clone strace sees and waitpid as its wait4, the status decoded the same way; after a fork, each line names its process as strace -f does', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bs-trace-'));
     try {

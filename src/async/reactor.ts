@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { native, type Poller } from '../binding';
 import { errnoException } from '../errors';
 import { setCloseHook } from '../handle';
-import { onTraceChange, tracing } from '../trace/trace';
+import { onTraceChange, traceWatch, tracing } from '../trace/trace';
 import { type AsyncOptions, abortError, closedError } from './options';
 import { ReadWindow, wouldBlock } from './window';
 
@@ -20,6 +20,11 @@ export interface Waiter {
   /** Settles the operation with an error (close, abort, timeout). */
   fail(err: Error): void;
 }
+
+/** Poller.setup()'s last entry: which of the constructor's calls failed (native/watcher.cc `Failed`). */
+const WATCH_OK = 0;
+const WATCH_GETSOCKOPT = 1;
+const WATCH_CALLS = ['', 'getsockopt', 'epoll_ctl', 'uv_poll_init'] as const;
 
 let serials = 0;
 
@@ -66,12 +71,12 @@ class Watch {
     // uv_poll_init also puts the descriptor in non-blocking mode, which every call here relies on.
     // The reactor reports this watcher by number and serial, and flush() finds it in `watches`: nothing
     // native holds the Watch, so a closed descriptor's Watch and Poller are collected (test/leak.test.ts).
-    try {
-      this.poller = new native.Poller(reactor, fd, this.serial);
-    } catch (e) {
-      const { errno, syscall } = e as { errno?: number; syscall?: string };
-      if (typeof errno !== 'number') throw e;
-      const err = errnoException(errno, syscall ?? 'epoll_ctl');
+    this.poller = new native.Poller(reactor, fd, this.serial);
+    const setup = this.poller.setup();
+    if (tracing()) traceWatch(fd, setup);
+    const [, , rc, failed] = setup;
+    if (failed !== WATCH_OK) {
+      const err = errnoException(failed === WATCH_GETSOCKOPT ? setup[0] : rc, WATCH_CALLS[failed]);
       if (err.code === 'EEXIST') {
         err.message += ` (descriptor ${fd} is already watched by another owner on this thread, such as a Node net socket: use the sync API on it, or hand it over with toNetSocket)`;
       }

@@ -39,6 +39,29 @@ export function traceCall(call: string, rc: number, detail = ''): void {
 }
 
 /**
+ * @internal The async API's watcher (src/async/reactor.ts) calls this when it starts watching `fd`,
+ * with what native/watcher.cc's constructor saw (Poller.setup()): the calls it made, as strace prints
+ * them. getsockopt(SO_TYPE) (only sockets are watched); on Linux the probe of libuv's epoll set
+ * (ADD then DEL: EEXIST means another owner watches the number), then uv_poll_init's own: libuv's
+ * check (uv__io_check_fd, the same pair with data -1) and ioctl(FIONBIO), which makes the descriptor
+ * non-blocking. Later epoll_ctl calls are libuv's, made by its loop on its own descriptor as it
+ * polls: not the program's calls.
+ */
+export function traceWatch(fd: number, [type, epfd, rc, failed]: readonly [number, number, number, number]): void {
+  if (sink === undefined) return;
+  emit(`getsockopt(${fd}, SOL_SOCKET, SO_TYPE, ${type >= 0 ? `[${type}]` : pointer}, [4])`, type >= 0 ? 0 : type);
+  if (failed === 1 || process.platform !== 'linux') return;
+  const probe = failed === 2 ? rc : 0;
+  emit(`epoll_ctl(${epfd}, EPOLL_CTL_ADD, ${fd}, ${epollEvent(0, 0, 0)})`, probe);
+  if (probe < 0) return;
+  emit(`epoll_ctl(${epfd}, EPOLL_CTL_DEL, ${fd}, ${pointer})`, 0);
+  if (failed === 3) return;  // uv_poll_init refused: which of its calls failed is libuv's to know
+  emit(`epoll_ctl(${epfd}, EPOLL_CTL_ADD, ${fd}, ${epollEvent(C.EPOLLIN ?? 1, -1, 0)})`, 0);
+  emit(`epoll_ctl(${epfd}, EPOLL_CTL_DEL, ${fd}, ${pointer})`, 0);
+  emit(`ioctl(${fd}, FIONBIO, [1])`, 0);
+}
+
+/**
  * @internal fork() (src/fork.ts) calls this in both processes once fork(2) returned: the parent prints
  * the clone(2) that glibc's fork makes (the child prints nothing, as under strace), and from then on
  * every line of either process starts with its pid.

@@ -96,16 +96,24 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   return Result(info.Env(), conn, err);
 }
 
+// getsockname(fd, addrOut, addrLen?) / getpeername(…) -> 0 | -errno. addrLen is the socklen_t passed
+// (default sizeof(sockaddr_storage)): C's `len = sizeof addr` when src/ is given a struct to fill.
 template <int (*Call)(int, sockaddr*, socklen_t*)>
 Napi::Value GetName(const Napi::CallbackInfo& info) {
   int32_t fd;
   uint8_t* out;
-  if (!ArgInt(info, 0, &fd) || !ArgAddrOut(info, 1, &out)) return {};
+  socklen_t asked;
+  bool want;
+  if (!ArgInt(info, 0, &fd) || !ArgAddrOut(info, 1, &out) || !ArgAddrLen(info, 2, &asked, &want)) return {};
+  if (!want) {
+    Fail(info.Env(), "berkeley-sockets: getsockname/getpeername need an address");
+    return {};
+  }
   sockaddr_storage ss;
-  socklen_t len = sizeof ss;
+  socklen_t len = asked;
   int rc = Call(fd, reinterpret_cast<sockaddr*>(&ss), &len);
   int err = errno;
-  if (rc == 0) StoreAddr(out, ss, len);
+  if (rc == 0) StoreAddr(out, ss, len, asked);
   return Result(info.Env(), rc, err);
 }
 

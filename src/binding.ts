@@ -77,8 +77,9 @@ export interface Native {
   listen(fd: number, backlog: number): number;
   /** addrLen: the socklen_t passed (default sizeof(sockaddr_storage); -1: NULL, NULL). */
   accept(fd: number, flags: number, addrOut: Uint8Array, addrLen?: number): number;
-  getsockname(fd: number, addrOut: Uint8Array): number;
-  getpeername(fd: number, addrOut: Uint8Array): number;
+  /** `addrLen`: the socklen_t passed (default sizeof(sockaddr_storage)), C's `sizeof addr`. */
+  getsockname(fd: number, addrOut: Uint8Array, addrLen?: number): number;
+  getpeername(fd: number, addrOut: Uint8Array, addrLen?: number): number;
   read(fd: number, buf: Uint8Array, offset: number, length: number): number;
   write(fd: number, buf: Uint8Array, offset: number, length: number): number;
   recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number): number;

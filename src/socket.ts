@@ -135,18 +135,34 @@ export function accept<F extends number>(fd: SocketHandle<F> | number, a?: unkno
   }
 }
 
-/** getsockname(2): the socket's own address (the port the kernel chose after bind to port 0). */
-export function getsockname<F extends number>(fd: SocketHandle<F> | number): AddressOf<F> {
-  const rc = native.getsockname(checkFd(fd, 'getsockname'), addrOut);
-  if (rc < 0) throw errnoException(rc, 'getsockname');
-  return takeAddrOut() as AddressOf<F>;
+/**
+ * getsockname(2): the socket's own address (the port the kernel chose after bind to port 0).
+ *
+ * As in C, a struct may be given to be filled in place: `getsockname(s, addr)` is
+ * `getsockname(s, (struct sockaddr *)&addr, &len)` with `len = sizeof addr`, so strace shows the C
+ * program's call; it returns the address it filled in, or null if the address did not fit (as C would
+ * cut it). Without one, the library passes a sockaddr_storage and decodes whatever family came.
+ */
+export function getsockname<F extends number>(fd: SocketHandle<F> | number): AddressOf<F>;
+export function getsockname<F extends number>(fd: SocketHandle<F> | number, addr: SockaddrOut): AddressOf<F> | null;
+export function getsockname<F extends number>(fd: SocketHandle<F> | number, addr?: SockaddrOut): AddressOf<F> | null {
+  return getName(fd, addr, 'getsockname');
 }
 
-/** getpeername(2): the connected peer's address; ENOTCONN if there is none. */
-export function getpeername<F extends number>(fd: SocketHandle<F> | number): AddressOf<F> {
-  const rc = native.getpeername(checkFd(fd, 'getpeername'), addrOut);
-  if (rc < 0) throw errnoException(rc, 'getpeername');
-  return takeAddrOut() as AddressOf<F>;
+/** getpeername(2): the connected peer's address; ENOTCONN if there is none. A struct may be given to fill, as for getsockname. */
+export function getpeername<F extends number>(fd: SocketHandle<F> | number): AddressOf<F>;
+export function getpeername<F extends number>(fd: SocketHandle<F> | number, addr: SockaddrOut): AddressOf<F> | null;
+export function getpeername<F extends number>(fd: SocketHandle<F> | number, addr?: SockaddrOut): AddressOf<F> | null {
+  return getName(fd, addr, 'getpeername');
+}
+
+function getName<F extends number>(fd: SocketHandle<F> | number, addr: SockaddrOut | undefined, call: 'getsockname' | 'getpeername'): AddressOf<F> | null {
+  const n = checkFd(fd, call);
+  if (addr === null) throw invalidArgType('addr', 'a sockaddr_in, sockaddr_in6 or sockaddr_un', addr);
+  const asked = outLength(addr, 'addr');
+  const rc = asked === undefined ? native[call](n, addrOut) : native[call](n, addrOut, asked);
+  if (rc < 0) throw errnoException(rc, call);
+  return asked === undefined ? (takeAddrOut() as AddressOf<F>) : (fillStruct(addr!, asked) as AddressOf<F> | null);
 }
 
 /**

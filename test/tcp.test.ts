@@ -149,6 +149,32 @@ describe('accept and recvfrom fill a C struct, as accept(s, (struct sockaddr *)&
     expect(ntohs(small.sin_port)).toBe(getsockname(cli).port);
   });
 
+  it('getsockname and getpeername fill a struct too, passing its size as C\'s len = sizeof addr', () => {
+    const { srv, port } = tcpListener(1);
+    track(srv);
+    const cli = track(socket(AF_INET, SOCK_STREAM, 0));
+    connect(cli, { family: AF_INET, address: LOOPBACK, port });
+    track(accept(srv).fd);
+    const mine = new sockaddr_in();
+    const theirs = new sockaddr_in();
+    expect(getsockname(cli, mine)).toEqual(getsockname(cli));
+    expect(getpeername(cli, theirs)).toEqual(getpeername(cli));
+    expect(mine.sin_family).toBe(AF_INET);
+    expect(ntohs(theirs.sin_port)).toBe(port);
+    expect(inet_ntoa(theirs.sin_addr)).toBe(LOOPBACK);
+    // An IPv6 address in a sockaddr_in is cut, as in C, and said not to fit.
+    const six = track(socket(AF_INET6, SOCK_STREAM, 0));
+    bind(six, { family: AF_INET6, address: '::1', port: 0 });
+    const small = new sockaddr_in();
+    expect(getsockname(six, small)).toBeNull();
+    expect(small.sin_family).toBe(AF_INET6);
+    expect(ntohs(small.sin_port)).toBe(getsockname(six).port);
+    for (const bad of [null, {}, Buffer.alloc(16)]) {
+      expect(() => getsockname(cli, bad as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+    expect(() => getpeername(srv, new sockaddr_in())).toThrow(expect.objectContaining({ code: 'ENOTCONN', syscall: 'getpeername' }));
+  });
+
   it('refuses anything but a struct or null in the address place', () => {
     const { srv } = tcpListener(1);
     track(srv);

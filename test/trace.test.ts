@@ -20,6 +20,33 @@ const normalize = (line: string) =>
     // A buffer the kernel did not fill is shown by its address, which the trace cannot know.
     .replace(/\b0x[0-9a-f]+\b/g, '0x…').trim();
 
+/**
+ * strace's lines, one per call: when another thread's call comes in between, strace -f splits a call
+ * into `PID call(args <unfinished ...>` and, later, `PID <... call resumed>rest`; joined here.
+ */
+function straceLines(file: string): string[] {
+  const out: string[] = [];
+  const open = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    // `wait4(17518,  <unfinished ...>` then `<... wait4 resumed>[{…}], 0, NULL) = 17518`.
+    const cut = /^(\d+) +(.*) <unfinished \.\.\.>$/.exec(line);
+    if (cut) {
+      open.set(cut[1], out.length);
+      out.push(`${cut[1]} ${cut[2]}`);
+      continue;
+    }
+    const resumed = /^(\d+) +<\.\.\. \w+ resumed>(.*)$/.exec(line);
+    if (resumed && open.has(resumed[1])) {
+      const i = open.get(resumed[1])!;
+      open.delete(resumed[1]);
+      out[i] += resumed[2];
+      continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
 /** The descriptors a trace's lines created (socket, socketpair, accept4, epoll_create1). */
 function descriptorsOf(lines: string[]): Set<number> {
   const fds = new Set<number>();
@@ -58,6 +85,7 @@ const { fd: conn } = b.accept(srv);
 const cli2 = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
 b.connect(cli2, lo(port));
 b.close(b.accept(srv, new b.sockaddr_in()).fd);
+b.getsockname(srv, new b.sockaddr_in());
 const cli3 = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
 b.connect(cli3, lo(port));
 b.close(b.accept(srv, null).fd);
@@ -131,7 +159,7 @@ describe('trace', () => {
       });
       expect(r.status, r.stderr).toBe(0);
       const ours = r.stderr.split('\n').filter((l) => NETWORK.test(l)).map(normalize);
-      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => NETWORK.test(l));
+      const theirs = straceLines(straceOut).map(normalize).filter((l) => NETWORK.test(l));
       expect(ours.length).toBeGreaterThanOrEqual(25);
       // Every line of ours is one of strace's, in the same order (strace also sees Node's own calls).
       let j = 0;
@@ -149,6 +177,8 @@ describe('trace', () => {
       // accept and recvfrom given a C struct (or NULL) pass its size, as C's &len does.
       expect(ours).toContainEqual(expect.stringMatching(/^accept4\(\d+, \{sa_family=AF_INET, .*\}, \[16\], SOCK_CLOEXEC\) = \d+$/));
       expect(ours).toContainEqual(expect.stringMatching(/^accept4\(\d+, NULL, NULL, SOCK_CLOEXEC\) = \d+$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^getsockname\(\d+, \{sa_family=AF_INET, .*\}, \[16\]\) = 0$/));
+      expect(ours).toContainEqual(expect.stringMatching(/^getsockname\(\d+, \{sa_family=AF_INET, .*\}, \[128 => 16\]\) = 0$/));
       expect(ours).toContainEqual(expect.stringMatching(/^recvfrom\(\d+, "x", 64, 0, \{sa_family=AF_INET, .*\}, \[16\]\) = 1$/));
       expect(ours).toContainEqual(expect.stringMatching(/^recvfrom\(\d+, "y", 64, 0, NULL, NULL\) = 1$/));
       expect(ours).toContainEqual(expect.stringMatching(/^listen\(\d+, 5\) = -1 EOPNOTSUPP \(Operation not supported\)$/));
@@ -201,7 +231,7 @@ describe('trace', () => {
       expect(r.status, r.stderr).toBe(0);
       const CALLS = new RegExp(`${NETWORK.source}|^(ioctl|read|write|close)\\(`);
       const ours = r.stderr.split('\n').filter((l) => CALLS.test(l)).map(normalize);
-      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => CALLS.test(l));
+      const theirs = straceLines(straceOut).map(normalize).filter((l) => CALLS.test(l));
       let j = 0;
       let first = -1;
       for (const line of ours) {
@@ -256,7 +286,7 @@ describe('trace', () => {
       expect(traced[0]).toMatch(/^\[pid +\d+\] clone\(/);
       const ours = traced.map((l) => normalize(l.replace(/^\[pid +\d+\] /, '')));
       // Without -f strace follows the parent only, whose clone and wait4 are all there is to compare.
-      const theirs = readFileSync(straceOut, 'utf8').split('\n').map(normalize).filter((l) => calls.test(l));
+      const theirs = straceLines(straceOut).map(normalize).filter((l) => calls.test(l));
       expect(ours).toEqual(theirs);
       expect(ours).toHaveLength(5);
       expect(ours[0]).toMatch(/^clone\(child_stack=NULL, flags=CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD, child_tidptr=0x…\) = \d+$/);

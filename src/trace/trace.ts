@@ -7,7 +7,7 @@ import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
-  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrOut, addrOutLen, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
+  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
   epollOp,
 } from './format';
@@ -145,14 +145,14 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     emit(`accept4(${fd}, ${addrResult(out, alen, rc)}, ${flags(fl | (C.SOCK_CLOEXEC ?? 0), ['SOCK_CLOEXEC', 'SOCK_NONBLOCK'])})`, rc);
     return rc;
   },
-  getsockname: (f) => (fd, out) => {
-    const rc = f(fd, out);
-    emit(`getsockname(${fd}, ${rc >= 0 ? `${addrOut(out)}, [${STORAGE} => ${addrOutLen(out)}]` : `${pointer}, [${STORAGE}]`})`, rc);
+  getsockname: (f) => (fd, out, alen) => {
+    const rc = alen === undefined ? f(fd, out) : f(fd, out, alen);
+    emit(`getsockname(${fd}, ${addrResult(out, alen, rc)})`, rc);
     return rc;
   },
-  getpeername: (f) => (fd, out) => {
-    const rc = f(fd, out);
-    emit(`getpeername(${fd}, ${rc >= 0 ? `${addrOut(out)}, [${STORAGE} => ${addrOutLen(out)}]` : `${pointer}, [${STORAGE}]`})`, rc);
+  getpeername: (f) => (fd, out, alen) => {
+    const rc = alen === undefined ? f(fd, out) : f(fd, out, alen);
+    emit(`getpeername(${fd}, ${addrResult(out, alen, rc)})`, rc);
     return rc;
   },
   read: (f) => (fd, b, off, n) => {

@@ -53,14 +53,19 @@ Napi::Value Poll(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc, err);
 }
 
-// select(readFds, writeFds, exceptFds: Int32Array, timeoutUs: number (-1 blocks)) -> ready count |
-// -errno. Descriptors that are not ready are overwritten with -1. A descriptor outside
-// [0, FD_SETSIZE) is EINVAL here: FD_SET on it would write past the fd_set (src/ rejects it first).
+// select(readFds, writeFds, exceptFds: Int32Array | null, timeoutUs: number (-1 blocks), nfds?) ->
+// ready count | -errno. A null set is C's NULL; nfds is the caller's (C's first argument), or one more
+// than the largest descriptor given. Descriptors that are not ready are overwritten with -1. A
+// descriptor outside [0, FD_SETSIZE) is EINVAL here: FD_SET on it would write past the fd_set (src/
+// rejects it first).
 Napi::Value Select(const Napi::CallbackInfo& info) {
-  uint8_t* raw[3];
-  size_t len[3];
-  for (int k = 0; k < 3; k++)
-    if (!ArgBytes(info, k, &raw[k], &len[k])) return {};
+  uint8_t* raw[3] = {nullptr, nullptr, nullptr};
+  size_t len[3] = {0, 0, 0};
+  bool given[3];
+  for (int k = 0; k < 3; k++) {
+    given[k] = !info[k].IsNull() && !info[k].IsUndefined();
+    if (given[k] && !ArgBytes(info, k, &raw[k], &len[k])) return {};
+  }
   double timeoutUs = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
   fd_set sets[3];
   int nfds = 0;
@@ -72,6 +77,12 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
       FD_SET(fds[i], &sets[k]);
       if (fds[i] + 1 > nfds) nfds = fds[i] + 1;
     }
+  }
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    int32_t asked;
+    if (!ArgInt(info, 4, &asked)) return {};
+    if (asked < 0 || asked > FD_SETSIZE) return Napi::Number::New(info.Env(), -EINVAL);
+    nfds = asked;
   }
   fd_set work[3];
   int64_t deadline = timeoutUs >= 0 ? NowMs() * 1000 + static_cast<int64_t>(timeoutUs) : -1;
@@ -87,7 +98,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
       tv.tv_usec = static_cast<suseconds_t>(left % 1000000);
       tvp = &tv;
     }
-    rc = ::select(nfds, &work[0], &work[1], &work[2], tvp);
+    rc = ::select(nfds, given[0] ? &work[0] : nullptr, given[1] ? &work[1] : nullptr, given[2] ? &work[2] : nullptr, tvp);
     err = errno;
     if (rc >= 0 || err != EINTR) break;
     if (!call.Retry()) return {};  // a signal listener threw: JavaScript sees its exception

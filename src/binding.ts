@@ -113,8 +113,11 @@ export interface Native {
   gai_strerror(code: number): string;
   /** poll(2) over [fd, events, revents] triples; revents written back. */
   poll(triples: Int32Array, timeoutMs: number): number;
-  /** select(2): the three arrays of descriptors; those not ready come back as -1. */
-  select(read: Int32Array, write: Int32Array, except: Int32Array, timeoutUs: number): number;
+  /**
+   * select(2): the three arrays of descriptors (null: C's NULL); those not ready come back as -1.
+   * `nfds`: C's first argument; by default one more than the largest descriptor given.
+   */
+  select(read: Int32Array | null, write: Int32Array | null, except: Int32Array | null, timeoutUs: number, nfds?: number): number;
   /** epoll_create1(2) with EPOLL_CLOEXEC always added: a descriptor, or -errno (-ENOSYS off Linux). */
   epoll_create1(flags: number): number;
   /**

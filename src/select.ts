@@ -107,13 +107,15 @@ export function select(a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: un
   if (typeof a === 'number') {
     const nfds = checkInt(a, 'nfds', 0, FD_SETSIZE);
     const sets = [b, c, d] as (FdSet | null)[];
+    // As C passes them: a null set is NULL, and nfds is the caller's (select ignores fds >= nfds).
     const arrays = sets.map((s, i) => {
-      if (s !== null && s !== undefined && !(s instanceof FdSet)) throw invalidArgType(['readfds', 'writefds', 'exceptfds'][i], 'an FdSet or null', s);
-      return Int32Array.from((s?.fds ?? []).filter((fd) => fd < nfds)); // select ignores fds >= nfds
+      if (s === null || s === undefined) return null;
+      if (!(s instanceof FdSet)) throw invalidArgType(['readfds', 'writefds', 'exceptfds'][i], 'an FdSet or null', s);
+      return Int32Array.from(s.fds.filter((fd) => fd < nfds));
     });
-    const rc = native.select(arrays[0], arrays[1], arrays[2], timeoutUs(e as SelectTimeout));
+    const rc = native.select(arrays[0], arrays[1], arrays[2], timeoutUs(e as SelectTimeout), nfds);
     if (rc < 0) throw errnoException(rc, 'select');
-    sets.forEach((s, i) => s?.replace(arrays[i].filter((fd) => fd >= 0)));
+    sets.forEach((s, i) => s?.replace(arrays[i]!.filter((fd) => fd >= 0)));
     return rc;
   }
   const lists = [a, b, c] as (readonly Fd[] | null | undefined)[];

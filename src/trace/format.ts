@@ -265,9 +265,11 @@ export function waitOptions(options: number): string {
  * pselect6 as strace shows it: every set given ([] when empty), the timeout as a timespec (NULL:
  * forever), and after a positive result the ready sets and the time left (`leftUs`).
  */
-export function formatPselect6(sets: number[][], timeoutUs: number, rc: number, ready: number[][], leftUs: number): [call: string, detail: string] {
-  const nfds = Math.max(-1, ...sets.flat()) + 1;
-  const set = (a: number[]) => `[${a.join(' ')}]`;
+export function formatPselect6(
+  sets: (number[] | null)[], timeoutUs: number, rc: number, ready: number[][], leftUs: number, nfdsGiven?: number,
+): [call: string, detail: string] {
+  const nfds = nfdsGiven ?? Math.max(-1, ...sets.flatMap((a) => a ?? [])) + 1;
+  const set = (a: number[] | null) => (a === null ? 'NULL' : `[${a.join(' ')}]`);
   const ts = (usec: number) => `{tv_sec=${Math.floor(usec / 1e6)}, tv_nsec=${(usec % 1e6) * 1000}}`;
   let detail = '';
   if (rc > 0) {

@@ -221,12 +221,12 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
   // glibc's select(3) is the pselect6 system call: a timespec, a NULL signal mask, and every set passed
   // (an empty one is [], not NULL). The kernel writes back the time left, which strace shows; here it is
   // measured around the call, to the microsecond glibc keeps.
-  select: (f) => (r, w, e, us) => {
-    const before = [r, w, e].map((a) => [...a]);
+  select: (f) => (r, w, e, us, nfds) => {
+    const before = [r, w, e].map((a) => (a === null ? null : [...a]));
     const start = us >= 0 ? process.hrtime.bigint() : 0n;
-    const rc = f(r, w, e, us);
+    const rc = nfds === undefined ? f(r, w, e, us) : f(r, w, e, us, nfds);
     const left = us >= 0 ? us - Number((process.hrtime.bigint() - start) / 1000n) : -1;
-    const [call, detail] = formatPselect6(before, us, rc, [r, w, e].map((a) => [...a].filter((x) => x >= 0)), left);
+    const [call, detail] = formatPselect6(before, us, rc, [r, w, e].map((a) => (a === null ? [] : [...a].filter((x) => x >= 0))), left, nfds);
     emit(call, rc, detail);
     return rc;
   },

@@ -28,7 +28,7 @@ const expected: Record<string, string[]> = {
   'udp-pingpong': ['c', ...py, 'net', 'sync', 'async'],
   'tcp-bulk': ['c', ...py, 'net', 'sync', 'async'],
   accept: ['c', ...py, 'net', 'sync', 'async'],
-  many: ['c', 'net', 'async'],
+  many: ['c', 'epoll', 'net', 'async'],
   getsockopt: ['c', ...py, 'sync'],
   alloc: ['sync', 'async'],
 };

@@ -104,6 +104,26 @@ const workloads = [
       `loop lag p99 client ${fmt(r.lagP99Ms, 1)} ms / server ${fmt(s.lagP99Ms, 1)} ms`),
   },
   {
+    // Issue 20's "scale across cores": the same epoll server (bench/many/epoll.mjs) with 1 and with 2
+    // threads, each thread its own SO_REUSEPORT listener and epoll loop; the client is C's epoll loop
+    // (bench/many/c.c) for both, so that only the server changes. Nothing is pinned here: the server's
+    // threads may use every core, and on a 2-core machine the client takes one of them.
+    name: 'scale',
+    title: `Scaling: ${quick ? 200 : 1000} connections, the epoll server in 1 and 2 threads (SO_REUSEPORT), C's client`,
+    unit: 'round trips/s',
+    higher: true,
+    contenders: ['1t', '2t'],
+    build: ['many'],
+    pinned: false,
+    server: (c) => [process.execPath, path.join(here, 'many', 'epoll.mjs')],
+    serverArgs: (c) => ({ threads: c === '2t' ? 2 : 1 }),
+    client: () => [path.join(buildDir, 'many')],
+    ref: '1t',
+    args: quick ? { conns: 200, n: 5, warmup: 2 } : { conns: 1000, n: 40, warmup: 5 },
+    checkServer: (s, a) => s.accepted === a.conns && s.echoed === a.conns * (a.n + a.warmup),
+    details: (r, s) => (s.threads > 1 ? `connections per thread ${fmt(s.fewest, 0)}–${fmt(s.most, 0)}` : ''),
+  },
+  {
     name: 'getsockopt',
     title: 'Per-call overhead: getsockopt(SOL_SOCKET, SO_TYPE) in a loop',
     unit: 'ns/call',
@@ -162,7 +182,7 @@ function paired(results, w, contender, ref) {
     if (mine[r].client && theirs[r].client) ratios.push(mine[r].client.rate / theirs[r].client.rate);
   }
   if (ratios.length < 2) return '';
-  const name = ref === 'c' ? 'C' : 'net';
+  const name = ref === 'c' ? 'C' : ref === 'net' ? 'net' : ref;
   return `paired × ${name} ${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`;
 }
 
@@ -175,10 +195,10 @@ function median(xs) {
 /** Compiles each workload's c.c with cc -O2. */
 function buildC() {
   mkdirSync(buildDir, { recursive: true });
-  for (const w of workloads) {
-    if (!w.contenders.includes('c')) continue;
-    const out = path.join(buildDir, w.name);
-    execFileSync('cc', ['-O2', '-Wall', '-Wno-unused-function', '-o', out, path.join(here, w.name, 'c.c')], { stdio: 'inherit' });
+  const names = new Set(workloads.flatMap((w) => [...(w.contenders.includes('c') ? [w.name] : []), ...(w.build ?? [])]));
+  for (const name of names) {
+    const out = path.join(buildDir, name);
+    execFileSync('cc', ['-O2', '-Wall', '-Wno-unused-function', '-o', out, path.join(here, name, 'c.c')], { stdio: 'inherit' });
   }
 }
 
@@ -271,14 +291,15 @@ async function trial(w, contender) {
     const r = await resultOf(start(onCpu(1, cmd), argList('run', w.args)));
     return { client: r, server: {}, verified: r.verified === true };
   }
-  const server = start(onCpu(0, cmd), argList('server', w.args));
+  const on = (cpu, c) => (w.pinned === false ? c : onCpu(cpu, c));
+  const server = start(on(0, w.server?.(contender) ?? cmd), argList('server', w.args, w.serverArgs?.(contender)));
   try {
     const m = await server.waitFor(/^PORT (\d+)$/m);
     if (!m) {
       await resultOf(server); // throws with its stderr
       throw new Error(`${server.program}: exited without announcing a port`);
     }
-    const client = start(onCpu(1, cmd), argList('client', w.args, { port: m[1] }));
+    const client = start(on(1, w.client?.(contender) ?? cmd), argList('client', w.args, { port: m[1] }));
     let c;
     try {
       c = await resultOf(client);
@@ -422,7 +443,7 @@ async function main() {
       };
     }
     summary[w.name] = med;
-    const names = { c: 'C (cc -O2)', py: 'CPython socket', net: w.name === 'udp-pingpong' ? 'Node dgram' : 'Node net', sync: 'berkeley-sockets sync', async: 'berkeley-sockets/promises', epoll: 'berkeley-sockets sync, epoll loop' };
+    const names = { c: 'C (cc -O2)', py: 'CPython socket', net: w.name === 'udp-pingpong' ? 'Node dgram' : 'Node net', sync: 'berkeley-sockets sync', async: 'berkeley-sockets/promises', epoll: 'berkeley-sockets sync, epoll loop', '1t': 'epoll server, 1 thread', '2t': 'epoll server, 2 threads' };
     for (const c of w.contenders) {
       if (!med[c]) {
         lines.push(`| ${names[c]} | failed | | | |`);
@@ -434,7 +455,8 @@ async function main() {
       const runs = med[c].runs;
       const spread = runs.length > 1 ? `runs ${fmt(Math.min(...runs), digits)}–${fmt(Math.max(...runs), digits)}` : '';
       // Paired ratios: to C for every contender; to net for this library's rows (the async targets).
-      const pairs = [paired(results, w, c, 'c'), c === 'sync' || c === 'async' || c === 'epoll' ? paired(results, w, c, 'net') : ''];
+      const pairs = [paired(results, w, c, 'c'), c === 'sync' || c === 'async' || c === 'epoll' ? paired(results, w, c, 'net') : '',
+        w.ref ? paired(results, w, c, w.ref) : ''];
       const detail = [w.details(med[c].client, med[c].server, c === 'c' ? undefined : med.c?.client.rate), ...pairs, spread]
         .filter(Boolean).join('; ');
       lines.push(`| ${names[c]} | ${fmt(r, digits)} | ${w.contenders.includes('c') ? ratio('c') : '—'} | ${w.contenders.includes('net') ? ratio('net') : '—'} | ${detail} |`);

@@ -29,6 +29,7 @@ const expected: Record<string, string[]> = {
   'tcp-bulk': ['c', ...py, 'net', 'sync', 'async'],
   accept: ['c', ...py, 'net', 'sync', 'async'],
   many: ['c', 'epoll', 'net', 'async'],
+  scale: ['1t', '2t'],
   getsockopt: ['c', ...py, 'sync'],
   alloc: ['sync', 'async'],
 };

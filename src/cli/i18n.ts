@@ -28,8 +28,11 @@ export interface Messages {
   /** A usage line with its placeholders in this language (HOST → HÔTE). */
   words(u: string): string;
   unknownArg(arg: string): string;
-  newSocket(id: number, fd: number): string;
-  accepted(id: number, fd: number, peer: string): string;
+  /** A new socket's identifier: its descriptor. */
+  newSocket(fd: number): string;
+  accepted(fd: number, peer: string): string;
+  /** The prompt asking for a missing argument, by its word in the usage (ID, PORT, tcp|udp|raw…). */
+  ask(arg: string): string;
   eof: string;
   blocks(call: string, why: 'accept' | 'connect' | 'in' | 'out' | 'sleep'): string;
   interrupted: string;
@@ -54,7 +57,7 @@ export interface Messages {
   unknownVariable(name: string): string;
   unterminated: string;
   noSockets: string;
-  columns: [string, string, string, string, string, string, string];
+  columns: [string, string, string, string, string, string];
   udpState(s: 'unbound' | 'bound' | 'connected'): string;
   legend: string;
   traceIs(on: boolean): string;
@@ -76,15 +79,23 @@ const en: Messages = {
   quitHelp: quitEn,
   banner: (v) => `socklab ${v}: the Berkeley socket calls by hand, one command per system call.\n` +
     `help lists the commands, = shows the sockets, Tab completes, Ctrl-C interrupts a blocked call, quit leaves.`,
-  helpHeader: 'Commands (ID: a socket id from the = table; a command prefixed with ! is expected to fail):',
+  helpHeader: 'Commands (ID: a socket\'s descriptor, as socket and accept print it and = lists it; a command prefixed\n' +
+    'with ! is expected to fail):',
   helpFooter: 'Options: -nb makes a blocking call non-blocking (EAGAIN instead of waiting). help COMMAND for its usage.\n' +
-    '${NAME} and ${NAME:-default} are replaced by a variable — ${id}: the last socket made; ${port}: the port of the\n' +
-    'last getsockname (passive shows it); ${from}: "HOST PORT" of the last recvfrom — or by an environment variable.',
+    'At the prompt, a command missing arguments asks for each of them (an empty answer cancels).\n' +
+    '${NAME} and ${NAME:-default} are replaced by a variable — ${id}: the last socket made; ${id1}, ${id2}…: the\n' +
+    'first, second… socket made (accept included), so that a script reads the same whatever the descriptors;\n' +
+    '${port}: the port of the last getsockname (passive shows it); ${from}: "HOST PORT" of the last recvfrom —\n' +
+    'or by an environment variable.',
   usage: (u) => `usage: ${u}`,
   words: (u) => u,
   unknownArg: (arg) => `socklab: unknown argument ${arg}`,
-  newSocket: (id, fd) => `  id ${id} (fd ${fd})`,
-  accepted: (id, fd, peer) => `  id ${id} (fd ${fd}): connection from ${peer}`,
+  newSocket: (fd) => `  id ${fd} (the descriptor)`,
+  accepted: (fd, peer) => `  id ${fd}: connection from ${peer}`,
+  ask: (arg) => `${({
+    ID: 'socket id', HOST: 'host', PORT: 'port', TEXT: 'text', GROUP: 'multicast group', SECONDS: 'seconds',
+    'tcp|udp|raw': 'protocol (tcp, udp or raw)', 'rd|wr|rdwr': 'direction (rd, wr or rdwr)',
+  } as Record<string, string>)[arg] ?? arg.toLowerCase()}? `,
   eof: '  end of file: the peer has shut down its side (shutdown or close)',
   blocks: (call, why) => `  ${call} blocks ${{
     accept: 'until a client connects',
@@ -124,7 +135,7 @@ const en: Messages = {
   unknownVariable: (name) => `undefined variable: \${${name}} (use \${${name}:-default})`,
   unterminated: 'unterminated quote',
   noSockets: 'no sockets',
-  columns: ['id', 'fd', 'proto', 'local', 'remote', 'state', 'R W X'],
+  columns: ['id', 'proto', 'local', 'remote', 'state', 'R W X'],
   udpState: (s) => s,
   legend: 'R: a read (or accept) would not block; W: a write would not block; X: urgent data or an exceptional condition',
   traceIs: (on) => (on ? 'trace on: each system call as strace shows it' : 'trace off'),
@@ -145,12 +156,13 @@ const en: Messages = {
   tcp, udp     the protocol of the shortcuts passive and connect HOST PORT (default tcp)
   -x           start with trace on (each system call as strace shows it)
   -e           stop a script at the first unexpected failure
-  -i           interactive on a pipe: print the prompt when waiting for a command
+  -i           interactive on a pipe: print the prompt when waiting for a command, and ask for the
+               arguments a command is missing (the next lines answer)
   --lang fr    messages and help in French (also LANG=fr_FR.UTF-8)
   SCRIPT       run the commands of this file (- or none: standard input), then exit
 
 A script exits with status 1 if a command failed unexpectedly. Prefix a command with ! when it must
-fail (! connect 1 127.0.0.1 9), or with !ECODE when it must fail with that errno (!ECONNREFUSED …).
+fail (! connect \${id} 127.0.0.1 9), or with !ECODE when it must fail with that errno (!ECONNREFUSED …).
 Ctrl-C ends a blocked call: at the prompt socklab goes on; a script stops there (status 130).`,
 };
 
@@ -159,15 +171,23 @@ const fr: Messages = {
   quitHelp: quitFr,
   banner: (v) => `socklab ${v} : les primitives des sockets à la main, une commande par appel système.\n` +
     `help liste les commandes, = montre les sockets, Tab complète, Ctrl-C interrompt un appel bloqué, quit termine.`,
-  helpHeader: "Commandes (ID : un id de socket de la table = ; une commande précédée de ! doit échouer) :",
+  helpHeader: "Commandes (ID : l'identificateur d'une socket, son descripteur, qu'affichent socket et accept et que\n" +
+    'liste = ; une commande précédée de ! doit échouer) :',
   helpFooter: "Option : -nb rend un appel bloquant non bloquant (EAGAIN au lieu d'attendre). help COMMANDE pour son usage.\n" +
-    "${NOM} et ${NOM:-défaut} sont remplacés par une variable — ${id} : la dernière socket créée ; ${port} : le port du\n" +
-    "dernier getsockname (passive l'affiche) ; ${from} : \"HÔTE PORT\" du dernier recvfrom — ou d'environnement.",
+    "À l'invite, une commande à laquelle il manque des arguments les demande un par un (une réponse vide annule).\n" +
+    "${NOM} et ${NOM:-défaut} sont remplacés par une variable — ${id} : la dernière socket créée ; ${id1}, ${id2}… :\n" +
+    'la première, la deuxième… socket créée (accept compris), pour qu\'un script se lise de même quels que soient les\n' +
+    "descripteurs ; ${port} : le port du dernier getsockname (passive l'affiche) ; ${from} : \"HÔTE PORT\" du\n" +
+    "dernier recvfrom — ou d'environnement.",
   usage: (u) => `usage : ${frWords(u)}`,
   words: (u) => frWords(u),
   unknownArg: (arg) => `socklab : argument inconnu ${arg}`,
-  newSocket: (id, fd) => `  id ${id} (fd ${fd})`,
-  accepted: (id, fd, peer) => `  id ${id} (fd ${fd}) : connexion de ${peer}`,
+  newSocket: (fd) => `  Identificateur : ${fd}`,
+  accepted: (fd, peer) => `  Identificateur : ${fd}, connexion de ${peer}`,
+  ask: (arg) => `${({
+    ID: 'Identificateur de socket', HOST: 'hôte', PORT: 'port', TEXT: 'texte', GROUP: 'groupe multicast', SECONDS: 'secondes',
+    'tcp|udp|raw': 'protocole (tcp, udp ou raw)', 'rd|wr|rdwr': 'sens (rd, wr ou rdwr)',
+  } as Record<string, string>)[arg] ?? frWords(arg).toLowerCase()} ? `,
   eof: "  fin de fichier : l'autre côté a fermé son sens d'émission (shutdown ou close)",
   blocks: (call, why) => `  ${call} bloque ${{
     accept: "jusqu'à ce qu'un client se connecte",
@@ -193,7 +213,7 @@ const fr: Messages = {
   },
   unknownCommand: (cmd, nearest) =>
     `commande inconnue : ${cmd} (${nearest ? `vouliez-vous dire ${nearest} ? ` : ''}help liste les commandes)`,
-  noSuchSocket: (id) => `aucune socket n'a l'id ${id} (= les liste)`,
+  noSuchSocket: (id) => `aucune socket n'a l'identificateur ${id} (= les liste)`,
   badNumber: (what, v) => `${what} doit être un nombre : ${v}`,
   badPort: (v) => `pas un port (0..65535 ou un nom de service) : ${v}`,
   badHost: (host, why) => `impossible de résoudre ${host} : ${why}`,
@@ -207,7 +227,7 @@ const fr: Messages = {
   unknownVariable: (name) => `variable non définie : \${${name}} (utiliser \${${name}:-défaut})`,
   unterminated: 'guillemet non fermé',
   noSockets: 'aucune socket',
-  columns: ['id', 'fd', 'proto', 'locale', 'distante', 'état', 'R W X'],
+  columns: ['id', 'proto', 'locale', 'distante', 'état', 'R W X'],
   udpState: (s) => ({ unbound: 'non liée', bound: 'liée', connected: 'connectée' })[s],
   legend: "R : une lecture (ou accept) ne bloquerait pas ; W : une écriture ne bloquerait pas ; X : données urgentes ou condition exceptionnelle",
   traceIs: (on) => (on ? 'trace on : chaque appel système comme strace le montre' : 'trace off'),
@@ -228,12 +248,13 @@ const fr: Messages = {
   tcp, udp     le protocole des raccourcis passive et connect HÔTE PORT (tcp par défaut)
   -x           commence avec trace on (chaque appel système comme strace le montre)
   -e           arrête un script au premier échec inattendu
-  -i           interactif sur un tube : affiche l'invite en attendant une commande
+  -i           interactif sur un tube : affiche l'invite en attendant une commande, et demande les
+               arguments qui manquent à une commande (les lignes suivantes répondent)
   --lang fr    messages et aide en français (aussi LANG=fr_FR.UTF-8)
   SCRIPT       exécute les commandes de ce fichier (- ou rien : l'entrée standard), puis termine
 
 Un script termine avec le code 1 si une commande a échoué de façon inattendue. Préfixer par ! une
-commande qui doit échouer (! connect 1 127.0.0.1 9), ou par !ECODE si elle doit échouer avec cet errno.
+commande qui doit échouer (! connect \${id} 127.0.0.1 9), ou par !ECODE si elle doit échouer avec cet errno.
 Ctrl-C termine un appel bloqué : à l'invite socklab continue ; un script s'arrête là (code 130).`,
 };
 

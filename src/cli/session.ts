@@ -26,16 +26,32 @@ export interface Done {
   status: 'ok' | 'failed' | 'usage' | 'empty' | 'quit';
   /** The errno name of the first call that failed. */
   code?: string;
+  /** The command line with the answers in it, when missing arguments were asked for (for the history). */
+  completed?: string;
 }
 
 export class Session {
   trace = false;
   mode: 'tcp' | 'udp' = 'tcp';
-  /** Set by commands — id (the last socket made), port (the last getsockname), from (the last sender) — read by ${name}. */
+  /**
+   * Set by commands, read by ${name}: id (the last socket made), id1, id2… (the Nth socket made, accept
+   * included: a script names its sockets the same way whatever descriptors the kernel hands out), port
+   * (the last getsockname), from (the last sender).
+   */
   readonly vars = new Map<string, string>();
+  /** The open sockets, by descriptor: the descriptor is the identifier every command takes. */
   readonly socks = new Map<number, Sock>();
-  private nextId = 1;
+  /** How many sockets this session has made, for ${idN}. */
+  private made = 0;
   pending?: AbortController;
+  /**
+   * Set by an interactive front end: asks for one missing argument (the prompt is `label`) and resolves
+   * to the answer, or to undefined when none came (end of input, Ctrl-C). Unset, as for a script, which
+   * must be complete, a command missing an argument is a usage error.
+   */
+  ask?: (label: string) => Promise<string | undefined>;
+  /** The usage word (ID, PORT…) being asked for, so that Tab completes the answer. */
+  asking?: string;
   failure?: string;
   readonly specs: Record<string, Spec>;
 
@@ -50,9 +66,9 @@ export class Session {
     return true;
   }
 
-  /** Every socket still open, for Tab completion. */
+  /** The descriptor of every socket still open, in order, for Tab completion. */
   ids(): number[] {
-    return [...this.socks.keys()];
+    return [...this.socks.keys()].sort((a, b) => a - b);
   }
 
   /** Closes every socket (when the shell leaves). */
@@ -79,6 +95,8 @@ export class Session {
       const spec = this.specs[name] ?? this.specs[ALIASES[name] ?? ''];
       if (spec === undefined) throw new UsageError(this.m.unknownCommand(name, nearest(name, this.commandNames())));
       const ctx = this.context(spec, line, ws.slice(1));
+      const missing = this.ask === undefined ? [] : missingArgs(spec, ctx);
+      if (missing.length > 0) return await this.askFor(spec, raw, missing);
       await spec.run(ctx);
       return this.failure === undefined ? { status: 'ok' } : { status: 'failed', code: this.failure };
     } catch (e) {
@@ -95,6 +113,31 @@ export class Session {
       this.out(`socklab: ${(e as Error)?.stack ?? String(e)}`);
       return { status: 'failed', code: 'internal' };
     }
+  }
+
+  /**
+   * Asks for each missing argument in turn, as the course's socklab does, then runs the line as if it
+   * had been typed complete; no answer cancels the command with its usage. What is still missing is
+   * worked out again after each answer: an answer may fill two places (host? 127.0.0.1 3400), and
+   * connect's first answer tells which form it is (an id, or the host of the shortcut).
+   */
+  private async askFor(spec: Spec, raw: string, missing: string[]): Promise<Done> {
+    let line = stripComment(raw).trim();
+    while (missing.length > 0) {
+      this.asking = missing[0];
+      let answer: string | undefined;
+      try {
+        answer = (await this.ask!(this.m.ask(missing[0])))?.trim();
+      } finally {
+        this.asking = undefined;
+      }
+      if (answer === undefined || answer === '') throw new UsageError(this.m.usage(spec.usage));
+      line = withAnswer(line, spec, answer, this.m.unterminated);
+      const expanded = expand(line, (n) => this.vars.get(n) ?? this.env[n], this.m.unknownVariable);
+      missing = missingArgs(spec, this.context(spec, expanded, words(expanded, this.m.unterminated).slice(1)));
+    }
+    const done = await this.execute(line);
+    return { ...done, completed: done.completed ?? line };
   }
 
   context(spec: Spec, line: string, rest: Word[]): Ctx {
@@ -202,10 +245,15 @@ export class Session {
     return s;
   }
 
+  /**
+   * Keeps a new socket under its descriptor. A closed socket's number may come back with the next one,
+   * as in C; ${idN} keeps naming the Nth socket made, whatever number it got.
+   */
   add(h: SocketHandle, domain: number, kind: Kind): Sock {
-    const s: Sock = { id: this.nextId++, h, domain, kind, listening: false };
-    this.socks.set(s.id, s);
-    this.vars.set('id', String(s.id));
+    const s: Sock = { fd: h.fd, h, domain, kind, listening: false };
+    this.socks.set(s.fd, s);
+    this.vars.set('id', String(s.fd));
+    this.vars.set(`id${++this.made}`, String(s.fd));
     return s;
   }
 
@@ -285,7 +333,7 @@ export class Session {
     }
     const s = this.add(r.v, domain, kind);
     this.report(calls.socket(domain, type, protocol), { rc: s.h.fd }, 'socket');
-    this.out(this.m.newSocket(s.id, s.h.fd));
+    this.out(this.m.newSocket(s.fd));
     return s;
   }
 
@@ -416,7 +464,7 @@ export class Session {
     return [...Object.keys(this.specs), 'status', 'quit', 'exit'].sort();
   }
 
-  /** readline's completer: what may come next at the end of `line`. */
+  /** readline's completer: what may come next at the end of `line` (a command, or the answer being asked for). */
   complete(line: string): [string[], string] {
     const stripped = line.replace(/^\s*!([A-Z][A-Z0-9_]*)?\s*/, '');
     const parts = stripped.split(/\s+/);
@@ -425,6 +473,12 @@ export class Session {
       const hits = all.filter((c) => c.startsWith(last));
       return [hits.length ? hits : [], last] as [string[], string];
     };
+    if (this.asking !== undefined) {
+      const arg = this.asking;
+      if (arg === 'ID') return pick(this.ids().map(String));
+      if (arg === 'HOST') return pick(HOSTS);
+      return pick(arg.includes('|') ? arg.split('|') : []);
+    }
     if (parts.length <= 1) return pick(this.commandNames());
     const name = ALIASES[parts[0]] ?? parts[0];
     const spec = this.specs[name];
@@ -441,7 +495,7 @@ export class Session {
       case 'onoff': return pick(['on', 'off']);
       case 'mode': return pick(['tcp', 'udp']);
       case 'cmd': return pick(this.commandNames());
-      case 'host': case 'addr': return pick(['127.0.0.1', '::1', 'localhost', '*']);
+      case 'host': case 'addr': return pick(HOSTS);
       case 'opt': {
         const s = this.socks.get(Number(parts[1]));
         return pick((s ? optionsFor(s.kind, s.domain) : OPTIONS).map((o) => o.name));
@@ -453,6 +507,43 @@ export class Session {
 }
 
 const ALIASES: Record<string, string> = { status: '=' };
+
+/** What Tab offers for a host. */
+const HOSTS = ['127.0.0.1', '::1', 'localhost', '*'];
+
+/**
+ * The required arguments (outside [brackets] in its usage) that a command line leaves out, in order.
+ * The words typed fill the required places first: bind 3 asks for PORT, not for the optional ADDR.
+ */
+function missingArgs(spec: Spec, c: Ctx): string[] {
+  const forms = spec.usage.split('   |   ').map(required);
+  // connect ID HOST PORT | connect HOST PORT: the form the words typed fit (an ID is a number).
+  const form = forms.find((f) => c.w.every((w, i) => f[i] !== 'ID' || /^\d+$/.test(w.value))) ?? forms[0];
+  const missing = form.filter((a) => a !== 'TEXT').slice(c.w.length);
+  if (form.includes('TEXT') && spec.textAt !== undefined && c.text === undefined) missing.push('TEXT');
+  return missing;
+}
+
+/** The words of a usage outside [brackets], the command and its flags aside: bind ID [ADDR] PORT → ID, PORT. */
+function required(usage: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  for (const word of usage.trim().split(/\s+/).slice(1)) {
+    if (depth === 0 && !word.startsWith('[') && !word.startsWith('-')) out.push(word);
+    depth += (word.match(/\[/g) ?? []).length - (word.match(/\]/g) ?? []).length;
+  }
+  return out;
+}
+
+/** `line` with an answer after the words typed, before its trailing flags (write 3 -nb + hi → write 3 hi -nb). */
+function withAnswer(line: string, spec: Spec, answer: string, unterminated: string): string {
+  const ws = words(line, unterminated);
+  const flags = new Set(spec.flags ?? []);
+  let at = line.length;
+  for (let i = ws.length - 1; i > 0 && ws[i].quote === null && flags.has(ws[i].value); i--) at = ws[i].start;
+  const tail = line.slice(at).trim();
+  return `${line.slice(0, at).trimEnd()} ${answer}${tail === '' ? '' : ` ${tail}`}`;
+}
 
 /** `*:3400` for the wildcard address (as netstat and the course's (*, 22) write it), `-` when unbound. */
 

@@ -123,7 +123,10 @@ function main(): void {
   let stopped = false;
   let promptShown = false;
   let interrupted = false;
+  /** Set while a missing argument is asked for: the next line answers it. */
+  let answering: ((text: string | undefined) => void) | undefined;
   const failures: string[] = [];
+  const rlHistory = () => (rl as unknown as { history: string[] }).history;
 
   const showPromptNow = () => {
     if (stopped || eof) return;
@@ -154,6 +157,38 @@ function main(): void {
     process.exit(!tty && failures.length > 0 ? 1 : 0);
   };
 
+  /**
+   * Asks for a missing argument, as the course's socklab does, one prompt each: a line already queued
+   * (typed ahead, or piped with -i) answers first; end of input or Ctrl-C gives no answer.
+   */
+  const ask = async (label: string): Promise<string | undefined> => {
+    const queued = queue.shift();
+    if (queued !== undefined) {
+      out(`${label}${queued.text}`);
+      if (tty) dropFromHistory(queued.text);
+      return queued.text;
+    }
+    if (eof || stopped) {
+      if (!tty) out(label); // the question, unanswered: the input has ended
+      return undefined;
+    }
+    if (tty) {
+      rl.setPrompt(label);
+      rl.prompt(true);
+    } else process.stdout.write(label);
+    const text = await new Promise<string | undefined>((resolve) => {
+      answering = resolve;
+    });
+    if (!tty) process.stdout.write(`${text ?? ''}\n`);
+    else if (text !== undefined) dropFromHistory(text);
+    return text;
+  };
+  /** An answer is not a command: the history keeps the command as completed instead. */
+  const dropFromHistory = (text: string) => {
+    if (rlHistory()[0] === text) rlHistory().shift();
+  };
+  if (showPrompt) session.ask = ask;
+
   /** Runs one line and judges it against its ! prefix: true if it did what was expected. */
   const runLine = async (text: string, no: number): Promise<void> => {
     const trimmed = text.trim();
@@ -169,6 +204,11 @@ function main(): void {
     const ex = EXPECT.exec(trimmed);
     const expect = ex ? ex[1] ?? '' : undefined;
     const done: Done = await session.execute(ex ? trimmed.slice(ex[0].length) : trimmed);
+    if (tty && done.completed !== undefined) {
+      const h = rlHistory();
+      if (h[0] === trimmed) h.shift();
+      h.unshift(`${ex ? ex[0] : ''}${done.completed}`);
+    }
     if (done.status === 'quit') {
       stopped = true;
       return;
@@ -204,11 +244,26 @@ function main(): void {
   };
 
   rl.on('line', (text) => {
-    queue.push({ text, no: ++lineNo });
+    ++lineNo;
+    if (answering !== undefined) {
+      const answer = answering;
+      answering = undefined;
+      answer(text);
+      return;
+    }
+    queue.push({ text, no: lineNo });
     void pump();
   });
+  const cancelAsking = (): boolean => {
+    if (answering === undefined) return false;
+    const answer = answering;
+    answering = undefined;
+    answer(undefined);
+    return true;
+  };
   rl.on('close', () => {
     eof = true;
+    cancelAsking();
     if (tty) {
       // Ctrl-D leaves at once, as a shell does, even from a blocked call.
       process.stdout.write('\n');
@@ -233,13 +288,16 @@ function main(): void {
       if (tty) process.stdout.write('^C\n');
       return;
     }
-    if (tty && !running) {
+    // At a prompt — a command's, or a missing argument's, which Ctrl-C cancels — the line typed is dropped.
+    const asking = answering !== undefined;
+    if (tty && (asking || !running)) {
       const r = rl as unknown as { line: string; cursor: number };
       process.stdout.write('^C\n');
       r.line = '';
       r.cursor = 0;
-      rl.prompt();
     }
+    if (cancelAsking()) return;
+    if (tty && !running) rl.prompt();
   };
   process.on('SIGINT', onInterrupt);
   if (tty) rl.on('SIGINT', onInterrupt);

@@ -11,7 +11,11 @@ export type Fail = { code: string; errno: number };
 export type Try<T> = { v: T } | { f: Fail };
 
 export interface Sock {
-  id: number;
+  /**
+   * The descriptor socket() or accept() returned: the socket's only identifier, as in the course's
+   * socklab ("Identificateur : 3"). Kept here because the handle forgets its number once closed.
+   */
+  fd: number;
   h: SocketHandle;
   domain: number;
   kind: Kind;

@@ -19,8 +19,8 @@ export function socketCommands(lab: Session): Record<string, Spec> {
     socket: {
       usage: 'socket tcp|udp|raw [v6]',
       help: {
-        en: 'socket(2): a new TCP, UDP or raw (ICMP) socket, IPv4 or with v6 IPv6; prints its id',
-        fr: 'socket(2) : une nouvelle socket TCP, UDP ou brute (ICMP), IPv4 ou IPv6 avec v6 ; affiche son id',
+        en: 'socket(2): a new TCP, UDP or raw (ICMP) socket, IPv4 or with v6 IPv6; its descriptor is its id',
+        fr: "socket(2) : une nouvelle socket TCP, UDP ou brute (ICMP), IPv4 ou IPv6 avec v6 ; son descripteur est son identificateur",
       },
       args: ['proto', 'v6'],
       run: (c) => {
@@ -59,8 +59,8 @@ export function socketCommands(lab: Session): Record<string, Spec> {
     accept: {
       usage: 'accept ID [-nb]',
       help: {
-        en: 'accept(2): the next connection, as a new socket id; blocks until a client connects',
-        fr: "accept(2) : la connexion suivante, comme nouvel id de socket ; bloque jusqu'à ce qu'un client se connecte",
+        en: 'accept(2): the next connection, a new socket (its descriptor is its id); blocks until a client connects',
+        fr: "accept(2) : la connexion suivante, une nouvelle socket (son descripteur l'identifie) ; bloque jusqu'à ce qu'un client se connecte",
       },
       args: ['id'],
       flags: ['-nb'],
@@ -83,7 +83,7 @@ export function socketCommands(lab: Session): Record<string, Spec> {
         const n = lab.add(r.v.fd, s.domain, s.kind);
         n.peer = { address: peer.address, port: peer.port };
         lab.report(calls.accept(fd, peer), { rc: n.h.fd }, 'accept');
-        lab.out(m.accepted(n.id, n.h.fd, endpoint(peer)));
+        lab.out(m.accepted(n.fd, endpoint(peer)));
       } },
     connect: {
       usage: 'connect ID HOST PORT [-nb]   |   connect HOST PORT [-nb]',
@@ -94,7 +94,7 @@ export function socketCommands(lab: Session): Record<string, Spec> {
       args: ['id', 'host', 'port'],
       flags: ['-nb'],
       run: async (c) => {
-        // connect 1 127.0.0.1 is a forgotten port, not the shortcut to host "1".
+        // connect 20 127.0.0.1 is a forgotten port (asked for at the prompt), not the shortcut to host "20".
         if (c.w.length === 2 && !/^\d+$/.test(c.w[0].value)) {
           // The shortcut: a socket of the current mode, then connect.
           const domain = isIP(c.w[0].value) === 6 ? AF_INET6 : AF_INET;
@@ -133,7 +133,7 @@ export function socketCommands(lab: Session): Record<string, Spec> {
         const s = lab.sock(c.w[0], specs.close.usage);
         lab.noMore(c, 1, specs.close.usage);
         const fd = s.h.fd;
-        lab.socks.delete(s.id); // the descriptor is gone whatever close returns (close(2), NOTES)
+        lab.socks.delete(s.fd); // the descriptor is gone whatever close returns (close(2), NOTES); the next socket may get it
         const r = lab.attempt(() => close(s.h));
         lab.report(calls.close(fd), 'f' in r ? r.f : { rc: 0 }, 'close');
       } },

@@ -88,7 +88,7 @@ export function statusCommands(lab: Session): Record<string, Spec> {
       },
     },
     echo: {
-      usage: 'echo TEXT',
+      usage: 'echo [TEXT]',
       help: {
         en: 'print TEXT (in scripts)',
         fr: 'affiche TEXTE (dans les scripts)',
@@ -112,9 +112,12 @@ export function statusCommands(lab: Session): Record<string, Spec> {
   return specs;
 }
 
-/** The = table: every socket, its addresses, its TCP state, and its readiness (select with a zero timeout). */
+/**
+ * The = table: every socket by its identifier (its descriptor, in order), its addresses, its TCP state,
+ * and its readiness (select with a zero timeout).
+ */
 function status(lab: Session): void {
-  const list = [...lab.socks.values()];
+  const list = [...lab.socks.values()].sort((a, b) => a.fd - b.fd);
   if (list.length === 0) {
     lab.out(lab.m.noSockets);
     return;
@@ -145,11 +148,11 @@ function status(lab: Session): void {
     const flag = (on: boolean, ch: string) => (on ? ch : '.');
     const rwx = `${flag(ready.readable.includes(s.h.fd), 'R')} ${flag(ready.writable.includes(s.h.fd), 'W')} ${flag(ready.exceptional.includes(s.h.fd), 'X')}`;
     const proto = s.domain === AF_INET6 ? `${s.kind}6` : s.kind;
-    return [String(s.id), String(s.h.fd), proto, name, remote, state, rwx];
+    return [String(s.fd), proto, name, remote, state, rwx];
   });
   const head = lab.m.columns as string[];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((v, i) => (i < 2 ? v.padStart(widths[i]) : i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (r: string[]) => r.map((v, i) => (i === 0 ? v.padStart(widths[i]) : i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
   lab.out(fmt(head));
   for (const r of rows) lab.out(fmt(r));
 }

@@ -15,7 +15,9 @@
 namespace bs {
 namespace {
 
-// getsockopt(fd, level, name, out) -> optlen | -errno; the value lands in out[0..optlen).
+// getsockopt(fd, level, name, out) -> optlen | -errno; the value lands in out[0..optlen). An option whose
+// optlen the kernel counts in larger units (OptlenUnit: Linux's SO_GET_FILTER, in instructions) is asked
+// for as many whole units as `out` holds, and its length reported back in bytes.
 Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
   int32_t fd, level, name;
   uint8_t* out;
@@ -23,23 +25,31 @@ Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) || !ArgInt(info, 2, &name) ||
       !ArgBytes(info, 3, &out, &cap))
     return {};
-  socklen_t len = static_cast<socklen_t>(cap);
+  size_t unit = OptlenUnit(level, name);
+  socklen_t len = static_cast<socklen_t>(cap / unit);
+  socklen_t asked = len;
   int rc = ::getsockopt(fd, level, name, out, &len);
   int err = errno;
-  return Result(info.Env(), rc < 0 ? -1 : static_cast<double>(len > cap ? cap : len), err);
+  // Asked for no unit, the kernel writes nothing and answers how many there are.
+  size_t got = unit == 1 ? len : asked == 0 ? 0 : static_cast<size_t>(len) * unit;
+  return Result(info.Env(), rc < 0 ? -1 : static_cast<double>(got > cap ? cap : got), err);
 }
 
 // getsockopt(fd, level, name) for an int option -> its value (int32), or -errno - 2^32: an error is
 // below every int. The value returns directly, without a buffer to look up: the most common call, and
-// the one the per-call overhead is measured with (bench/getsockopt).
+// the one the per-call overhead is measured with (bench/getsockopt). For an option counted in larger
+// units (SO_GET_FILTER) no unit fits an int: the kernel is asked for none, and its answer — how many
+// there are (the filter's instructions) — is the value.
 Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
   int32_t fd, level, name;
   if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) || !ArgInt(info, 2, &name)) return {};
   unsigned char raw[sizeof(int)] = {};
-  socklen_t len = sizeof raw;
+  size_t unit = OptlenUnit(level, name);
+  socklen_t len = static_cast<socklen_t>(sizeof raw / unit);
   int rc = ::getsockopt(fd, level, name, raw, &len);
   int err = errno;
   if (rc < 0) return Napi::Number::New(info.Env(), -static_cast<double>(err) - 4294967296.0);
+  if (unit != 1) return Napi::Number::New(info.Env(), static_cast<double>(len));
   // Some options are a single byte or short on Linux (IP_MULTICAST_LOOP may be read as a char).
   int value = 0;
   if (len >= sizeof(int)) {

@@ -3,6 +3,7 @@
 #include "layout.h"
 #include "platform.h"
 
+#include <linux/filter.h>  // struct sock_filter: SO_GET_FILTER's optlen counts them
 #include <linux/tcp.h>  // the kernel's struct tcp_info (glibc's copy lags behind)
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,6 +11,10 @@
 #include <cstddef>
 
 namespace bs {
+
+size_t OptlenUnit(int level, int name) {
+  return level == SOL_SOCKET && name == SO_GET_FILTER ? sizeof(sock_filter) : 1;
+}
 
 void AddPlatformLayouts(Napi::Env env, Napi::Object all) {
   Napi::Object mn = Struct(env, sizeof(ip_mreqn));

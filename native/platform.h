@@ -5,6 +5,8 @@
 
 #include <napi.h>
 
+#include <cstddef>
+
 // Declared, not included: uv.h brings <netinet/tcp.h>, which clashes with the <linux/tcp.h> that
 // options_linux.cc needs for the kernel's struct tcp_info.
 typedef struct uv_loop_s uv_loop_t;
@@ -14,6 +16,11 @@ namespace bs {
 // Adds the layouts of the option structures only this platform has to `all` (Linux: ip_mreqn, ucred,
 // tcp_info — the kernel's struct tcp_info, as glibc's copy lags behind). options_linux.cc.
 void AddPlatformLayouts(Napi::Env env, Napi::Object all);
+
+// The unit in which the kernel counts option (level, name)'s optlen: 1 (bytes) but for Linux's
+// SO_GET_FILTER, counted in struct sock_filter (sk_get_filter): a length in bytes there would let the
+// kernel write 8 times the buffer. options_linux.cc; 1 elsewhere.
+size_t OptlenUnit(int level, int name);
 
 // Whether `fd`, for which getsockopt(SO_TYPE) failed with `err`, is a pidfd (pidfd_open(2)), which the
 // async API watches too; errno is left as `err`. watcher_linux.cc.

@@ -17,6 +17,8 @@ bool IsPidfd(int, int err) {
 
 int ProbeUnwatched(uv_loop_t*, int) { return 0; }
 
+size_t OptlenUnit(int, int) { return 1; }
+
 namespace {
 Napi::Value NoSystemCall(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -ENOSYS); }
 }  // namespace

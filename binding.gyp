@@ -52,7 +52,8 @@
         "native/watcher.cc",
         "native/message.cc",
         "native/process.cc",
-        "native/interrupt.cc"
+        "native/interrupt.cc",
+        "native/ioctl.cc"
       ],
       # What differs between platforms is behind native/platform.h: *_linux.cc on Linux, platform_other.cc
       # elsewhere (serialport's way), so no source has an #ifdef __linux__ span.

@@ -17,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bs::RegisterWatcher(env, exports);
   bs::RegisterMessage(env, exports);
   bs::RegisterProcess(env, exports);
+  bs::RegisterIoctl(env, exports);
   bs::RegisterInterrupt(env, exports);
   return exports;
 }

@@ -10,11 +10,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>  // FIONREAD; SIOCATMARK (Linux: <asm/sockios.h>, the BSDs: <sys/sockio.h>)
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/un.h>
 #if __has_include(<sys/epoll.h>)
 #include <sys/epoll.h>  // Linux only: the EPOLL* names below are then absent
+#endif
+#if __has_include(<linux/sockios.h>)
+#include <linux/sockios.h>  // SIOCINQ, SIOCOUTQ (Linux only)
 #endif
 #include <cerrno>
 #include <cstddef>
@@ -484,6 +488,16 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef EPOLLET
   BS_CONST(EPOLLET);
 #endif
+
+  // Socket ioctls that answer an int (ioctl(2), socket(7), tcp(7)); on Linux SIOCINQ is FIONREAD
+  BS_CONST(FIONREAD);
+#ifdef SIOCINQ
+  BS_CONST(SIOCINQ);
+#endif
+#ifdef SIOCOUTQ
+  BS_CONST(SIOCOUTQ);
+#endif
+  BS_CONST(SIOCATMARK);
 
   // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
   BS_CONST(EAGAIN);

@@ -81,5 +81,6 @@ void RegisterReadiness(Napi::Env env, Napi::Object exports);
 void RegisterWatcher(Napi::Env env, Napi::Object exports);
 void RegisterMessage(Napi::Env env, Napi::Object exports);
 void RegisterProcess(Napi::Env env, Napi::Object exports);
+void RegisterIoctl(Napi::Env env, Napi::Object exports);
 
 }  // namespace bs

@@ -97,6 +97,11 @@ export interface Native {
   /** getsockopt(2) of an int option: its value, or -errno - 2^32 (below every int). */
   getsockoptInt(fd: number, level: number, name: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /**
+   * ioctl(2) for FIONREAD/SIOCINQ, SIOCOUTQ and SIOCATMARK only: the int the kernel wrote, or -errno.
+   * Any other request is a RangeError, and never reaches the kernel (native/ioctl.cc).
+   */
+  ioctl(fd: number, request: number): number;
   getaddrinfo(
     node: string | null, service: string | null, family: number, socktype: number, protocol: number, flags: number,
   ): AddrInfoRow[] | ResolveFailure;

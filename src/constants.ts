@@ -260,6 +260,12 @@ export const EPOLLWAKEUP: number = c.EPOLLWAKEUP;
 export const EPOLLONESHOT: number = c.EPOLLONESHOT;
 export const EPOLLET: number = c.EPOLLET;
 
+// Socket ioctls that answer an int (ioctl(2), socket(7), tcp(7)); on Linux SIOCINQ is FIONREAD
+export const FIONREAD: number = c.FIONREAD;
+export const SIOCINQ: number | undefined = c.SIOCINQ;
+export const SIOCOUTQ: number | undefined = c.SIOCOUTQ;
+export const SIOCATMARK: number = c.SIOCATMARK;
+
 // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
 export const EAGAIN: number = c.EAGAIN;
 export const EWOULDBLOCK: number = c.EWOULDBLOCK;

@@ -27,6 +27,7 @@ export type {
 } from './message';
 export { setsockopt, getsockopt, optionKind } from './options';
 export type { Timeval, Linger, Ucred, IpMreq, Ipv6Mreq, TcpInfo, OptionKind, OptionValues, OptionInputs } from './options';
+export { ioctl } from './ioctl';
 export { setKeepAlive, getKeepAlive } from './keepalive';
 export type { KeepAlive } from './keepalive';
 export { fdOf, toNetSocket, toNetServer } from './interop';

@@ -66,6 +66,17 @@ export function protocol(domain: number, proto: number): string {
 }
 
 /**
+ * An ioctl request as strace names it. On Linux SIOCINQ is FIONREAD's number and SIOCOUTQ TIOCOUTQ's
+ * (a terminal's output queue), and strace prints the terminal names.
+ */
+export function ioctlRequest(request: number): string {
+  if (request === C.FIONREAD) return 'FIONREAD';
+  if (request === C.SIOCATMARK) return 'SIOCATMARK';
+  if (request === C.SIOCOUTQ) return process.platform === 'linux' ? 'TIOCOUTQ' : 'SIOCOUTQ';
+  return `0x${(request >>> 0).toString(16)}`;
+}
+
+/**
  * The first `length` bytes as strace shows them: C escapes, octal for the rest, at most `max` bytes
  * (strace's `-s`, 32) then "...".
  */

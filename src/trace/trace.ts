@@ -9,7 +9,7 @@ import { renderDiagram } from './diagram';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
-  epollOp,
+  epollOp, ioctlRequest,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -269,6 +269,11 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     const rc = f(ep, out, max, timeout);
     const evs = rc >= 0 ? epollEventArray(out, rc) : pointer;
     emit(EPOLL_WAIT_IS_PWAIT ? `epoll_pwait(${ep}, ${evs}, ${max}, ${timeout}, NULL, 8)` : `epoll_wait(${ep}, ${evs}, ${max}, ${timeout})`, rc);
+    return rc;
+  },
+  ioctl: (f) => (fd, request) => {
+    const rc = f(fd, request);
+    emit(`ioctl(${fd}, ${ioctlRequest(request)}, ${rc >= 0 ? `[${rc}]` : pointer})`, rc < 0 ? rc : 0);
     return rc;
   },
   // An int option's value comes back directly, or -errno - 2^32 (native/options.cc).

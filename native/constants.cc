@@ -14,11 +14,23 @@
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/un.h>
+#include <time.h>
 #if __has_include(<sys/epoll.h>)
 #include <sys/epoll.h>  // Linux only: the EPOLL* names below are then absent
 #endif
 #if __has_include(<linux/sockios.h>)
 #include <linux/sockios.h>  // SIOCINQ, SIOCOUTQ (Linux only)
+#endif
+// packet(7), Linux only: struct sockaddr_ll, packet_mreq and PACKET_* (<netpacket/packet.h>), the Ethernet
+// protocol numbers ETH_P_* (<net/ethernet.h>: <linux/if_ether.h>), the hardware types ARPHRD_*; and the
+// classic BPF opcodes of SO_ATTACH_FILTER (<linux/filter.h>).
+#if __has_include(<netpacket/packet.h>)
+#include <net/ethernet.h>
+#include <net/if_arp.h>
+#include <netpacket/packet.h>
+#endif
+#if __has_include(<linux/filter.h>)
+#include <linux/filter.h>
 #endif
 #include <cerrno>
 #include <cstddef>
@@ -110,6 +122,9 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef SOL_RAW
   BS_CONST(SOL_RAW);
 #endif
+#ifdef SOL_PACKET
+  BS_CONST(SOL_PACKET);
+#endif
 
   // Socket-level options (man 7 socket)
   BS_CONST(SO_DEBUG);
@@ -158,6 +173,9 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef SO_TIMESTAMP
   BS_CONST(SO_TIMESTAMP);
 #endif
+#ifdef SO_TIMESTAMPNS
+  BS_CONST(SO_TIMESTAMPNS);
+#endif
 #ifdef SO_PROTOCOL
   BS_CONST(SO_PROTOCOL);
 #endif
@@ -176,6 +194,20 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #ifdef SO_NOSIGPIPE
   BS_CONST(SO_NOSIGPIPE);
 #endif
+  // Socket filters (socket(7)): a classic BPF program decides which packets the socket receives
+#ifdef SO_ATTACH_FILTER
+  BS_CONST(SO_ATTACH_FILTER);
+#endif
+#ifdef SO_GET_FILTER
+  BS_CONST(SO_GET_FILTER);  // Linux: SO_ATTACH_FILTER's own number, for getsockopt (optlen in instructions)
+#endif
+#ifdef SO_DETACH_FILTER
+  BS_CONST(SO_DETACH_FILTER);
+#endif
+#ifdef SO_LOCK_FILTER
+  BS_CONST(SO_LOCK_FILTER);
+#endif
+  // Ancillary data types and the listen backlog (socket(7), unix(7))
 #ifdef SOMAXCONN
   BS_CONST(SOMAXCONN);
 #endif
@@ -184,6 +216,9 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #endif
 #ifdef SCM_CREDENTIALS
   BS_CONST(SCM_CREDENTIALS);
+#endif
+#ifdef SCM_TIMESTAMPNS
+  BS_CONST(SCM_TIMESTAMPNS);
 #endif
 
   // TCP options (tcp(7)); macOS calls TCP_KEEPIDLE TCP_KEEPALIVE
@@ -489,6 +524,63 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_CONST(EPOLLET);
 #endif
 
+  // Packet sockets (packet(7)), Linux: protocols in host order, as the headers define them (pass htons(ETH_P_ALL))
+#ifdef ETH_P_ALL
+  BS_CONST(ETH_P_ALL);
+#endif
+#ifdef ETH_P_IP
+  BS_CONST(ETH_P_IP);
+#endif
+#ifdef ETH_P_IPV6
+  BS_CONST(ETH_P_IPV6);
+#endif
+#ifdef ETH_P_ARP
+  BS_CONST(ETH_P_ARP);
+#endif
+#ifdef PACKET_HOST
+  BS_CONST(PACKET_HOST);
+#endif
+#ifdef PACKET_BROADCAST
+  BS_CONST(PACKET_BROADCAST);
+#endif
+#ifdef PACKET_MULTICAST
+  BS_CONST(PACKET_MULTICAST);
+#endif
+#ifdef PACKET_OTHERHOST
+  BS_CONST(PACKET_OTHERHOST);
+#endif
+#ifdef PACKET_OUTGOING
+  BS_CONST(PACKET_OUTGOING);
+#endif
+#ifdef PACKET_ADD_MEMBERSHIP
+  BS_CONST(PACKET_ADD_MEMBERSHIP);
+#endif
+#ifdef PACKET_DROP_MEMBERSHIP
+  BS_CONST(PACKET_DROP_MEMBERSHIP);
+#endif
+#ifdef PACKET_MR_MULTICAST
+  BS_CONST(PACKET_MR_MULTICAST);
+#endif
+#ifdef PACKET_MR_PROMISC
+  BS_CONST(PACKET_MR_PROMISC);
+#endif
+#ifdef PACKET_MR_ALLMULTI
+  BS_CONST(PACKET_MR_ALLMULTI);
+#endif
+  // Hardware types (sll_hatype), <net/if_arp.h>; 0 is ARPHRD_NETROM, as strace names it
+#ifdef ARPHRD_NETROM
+  BS_CONST(ARPHRD_NETROM);
+#endif
+#ifdef ARPHRD_ETHER
+  BS_CONST(ARPHRD_ETHER);
+#endif
+#ifdef ARPHRD_LOOPBACK
+  BS_CONST(ARPHRD_LOOPBACK);
+#endif
+#ifdef ARPHRD_NONE
+  BS_CONST(ARPHRD_NONE);
+#endif
+
   // Socket ioctls that answer an int (ioctl(2), socket(7), tcp(7)); on Linux SIOCINQ is FIONREAD
   BS_CONST(FIONREAD);
 #ifdef SIOCINQ
@@ -498,6 +590,49 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_CONST(SIOCOUTQ);
 #endif
   BS_CONST(SIOCATMARK);
+
+#ifdef BPF_MAXINSNS
+  // Classic BPF (linux/filter.h): the opcodes of struct sock_filter, for SO_ATTACH_FILTER; all there or all missing
+  BS_CONST(BPF_LD);
+  BS_CONST(BPF_LDX);
+  BS_CONST(BPF_ST);
+  BS_CONST(BPF_STX);
+  BS_CONST(BPF_ALU);
+  BS_CONST(BPF_JMP);
+  BS_CONST(BPF_RET);
+  BS_CONST(BPF_MISC);
+  BS_CONST(BPF_W);
+  BS_CONST(BPF_H);
+  BS_CONST(BPF_B);
+  BS_CONST(BPF_IMM);
+  BS_CONST(BPF_ABS);
+  BS_CONST(BPF_IND);
+  BS_CONST(BPF_MEM);
+  BS_CONST(BPF_LEN);
+  BS_CONST(BPF_MSH);
+  BS_CONST(BPF_ADD);
+  BS_CONST(BPF_SUB);
+  BS_CONST(BPF_MUL);
+  BS_CONST(BPF_DIV);
+  BS_CONST(BPF_OR);
+  BS_CONST(BPF_AND);
+  BS_CONST(BPF_LSH);
+  BS_CONST(BPF_RSH);
+  BS_CONST(BPF_NEG);
+  BS_CONST(BPF_MOD);
+  BS_CONST(BPF_XOR);
+  BS_CONST(BPF_JA);
+  BS_CONST(BPF_JEQ);
+  BS_CONST(BPF_JGT);
+  BS_CONST(BPF_JGE);
+  BS_CONST(BPF_JSET);
+  BS_CONST(BPF_K);
+  BS_CONST(BPF_X);
+  BS_CONST(BPF_A);
+  BS_CONST(BPF_TAX);
+  BS_CONST(BPF_TXA);
+  BS_CONST(BPF_MAXINSNS);
+#endif
 
   // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
   BS_CONST(EAGAIN);
@@ -530,6 +665,19 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_LAYOUT("sockaddr_un", sizeof(sockaddr_un));
   BS_LAYOUT("sun_path", offsetof(sockaddr_un, sun_path));
   BS_LAYOUT("sun_path_size", sizeof(reinterpret_cast<sockaddr_un*>(0)->sun_path));
+#if __has_include(<netpacket/packet.h>) && defined(AF_PACKET)
+  // packet(7): struct sockaddr_ll. The kernel may return more than sizeof: sll_addr holds 8 bytes, and
+  // getsockname writes offsetof(sll_addr) + the device's address length.
+  BS_LAYOUT("sockaddr_ll", sizeof(sockaddr_ll));
+  BS_LAYOUT("sll_family", offsetof(sockaddr_ll, sll_family));
+  BS_LAYOUT("sll_protocol", offsetof(sockaddr_ll, sll_protocol));
+  BS_LAYOUT("sll_ifindex", offsetof(sockaddr_ll, sll_ifindex));
+  BS_LAYOUT("sll_hatype", offsetof(sockaddr_ll, sll_hatype));
+  BS_LAYOUT("sll_pkttype", offsetof(sockaddr_ll, sll_pkttype));
+  BS_LAYOUT("sll_halen", offsetof(sockaddr_ll, sll_halen));
+  BS_LAYOUT("sll_addr", offsetof(sockaddr_ll, sll_addr));
+  BS_LAYOUT("sll_addr_size", sizeof(reinterpret_cast<sockaddr_ll*>(0)->sll_addr));
+#endif
   // Ancillary data (cmsg(3)) for src/message.ts. cmsg_len is a size_t on Linux/glibc and a socklen_t
   // on BSD/macOS/musl; the alignment is sizeof(size_t) on Linux and 4 on macOS.
   BS_LAYOUT("cmsghdr", sizeof(cmsghdr));
@@ -546,6 +694,12 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_LAYOUT("ucred_uid", offsetof(ucred, uid));
   BS_LAYOUT("ucred_gid", offsetof(ucred, gid));
 #endif
+  // struct timespec (SCM_TIMESTAMPNS): the one glibc's SO_TIMESTAMPNS pairs with (64-bit time_t)
+  BS_LAYOUT("timespec", sizeof(timespec));
+  BS_LAYOUT("tv_sec", offsetof(timespec, tv_sec));
+  BS_LAYOUT("tv_sec_size", sizeof(reinterpret_cast<timespec*>(0)->tv_sec));
+  BS_LAYOUT("tv_nsec", offsetof(timespec, tv_nsec));
+  BS_LAYOUT("tv_nsec_size", sizeof(reinterpret_cast<timespec*>(0)->tv_nsec));
 #ifdef IP_PKTINFO
   BS_LAYOUT("in_pktinfo", sizeof(in_pktinfo));
   BS_LAYOUT("ipi_ifindex", offsetof(in_pktinfo, ipi_ifindex));

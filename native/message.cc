@@ -5,6 +5,12 @@
 // Received descriptors (SCM_RIGHTS) are close-on-exec from the moment they exist: recvmsg always adds
 // MSG_CMSG_CLOEXEC (Linux, FreeBSD). Where the flag is missing (macOS) the new descriptors get
 // FD_CLOEXEC right after the call, the one place this layer reads a control buffer.
+//
+// Linux's packet sockets refuse every recvmsg flag they do not know, MSG_CMSG_CLOEXEC included, with
+// EINVAL (packet_recvmsg, net/packet/af_packet.c). Only AF_UNIX sockets receive descriptors (unix(7)),
+// so when the added flag meets EINVAL the socket's domain is asked (SO_DOMAIN), and a socket of any
+// other family is read again without it. src/message.ts remembers the answer for a handle and then
+// asks for no flag at all, so a packet socket's recvmsg is the C program's from the second call on.
 #include "addrout.h"
 #include "interrupt.h"
 
@@ -91,8 +97,11 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(n), err);
 }
 
-// recvmsg(fd, iovecs, control, addrOut, flags, Int32Array(2) [controllen, msg_flags]) -> bytes | -errno.
+// recvmsg(fd, iovecs, control, addrOut, flags, Int32Array(3) info, cloexec = true) -> bytes | -errno.
 // `control` is scratch for the cmsg records (may be empty); the sender lands in addrOut as recvfrom.
+// info: [msg_controllen, msg_flags] on success, and always info[2]: 0 when the first call was all,
+// else what SO_DOMAIN answered after MSG_CMSG_CLOEXEC met EINVAL (the family, or -errno), the call
+// being made again without the flag when that family is not AF_UNIX. `cloexec` false: no flag added.
 Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   int32_t fd, flags;
   std::vector<iovec> iov;
@@ -104,27 +113,42 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgIovecs(info, 1, &iov) || !ArgBytes(info, 2, &control, &controlLen) ||
       !ArgAddrOut(info, 3, &addr) || !ArgInt(info, 4, &flags) || !ArgBytes(info, 5, &outInfo, &outInfoLen))
     return {};
-  if (outInfoLen < 2 * sizeof(int32_t)) {
-    Fail(info.Env(), "berkeley-sockets: recvmsg needs an Int32Array(2)");
+  if (outInfoLen < 3 * sizeof(int32_t)) {
+    Fail(info.Env(), "berkeley-sockets: recvmsg needs an Int32Array(3)");
     return {};
   }
+  bool cloexec = info.Length() < 7 || !info[6].IsBoolean() || info[6].As<Napi::Boolean>().Value();
+  int added = 0;
 #ifdef MSG_CMSG_CLOEXEC
-  flags |= MSG_CMSG_CLOEXEC;
+  if (cloexec && (flags & MSG_CMSG_CLOEXEC) == 0) added = MSG_CMSG_CLOEXEC;
 #endif
   sockaddr_storage ss;
   msghdr msg;
   int err;
-  ssize_t n = Retrying(info.Env(), fd, &err, [&] {
-    // Reset on every attempt: the kernel rewrites the lengths.
-    std::memset(&msg, 0, sizeof msg);
-    msg.msg_name = &ss;
-    msg.msg_namelen = sizeof ss;
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(iov.size());
-    msg.msg_control = controlLen > 0 ? control : nullptr;
-    msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
-    return ::recvmsg(fd, &msg, flags);
-  });
+  auto receive = [&](int with) {
+    return Retrying(info.Env(), fd, &err, [&] {
+      // Reset on every attempt: the kernel rewrites the lengths.
+      std::memset(&msg, 0, sizeof msg);
+      msg.msg_name = &ss;
+      msg.msg_namelen = sizeof ss;
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(iov.size());
+      msg.msg_control = controlLen > 0 ? control : nullptr;
+      msg.msg_controllen = static_cast<decltype(msg.msg_controllen)>(controlLen);
+      return ::recvmsg(fd, &msg, with);
+    });
+  };
+  ssize_t n = receive(flags | added);
+  int32_t fallback = 0;
+#ifdef SO_DOMAIN
+  if (n < 0 && err == EINVAL && added != 0) {
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    fallback = ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 ? domain : -errno;
+    if (fallback > 0 && fallback != AF_UNIX) n = receive(flags);
+  }
+#endif
+  std::memcpy(outInfo + 2 * sizeof(int32_t), &fallback, sizeof fallback);
   if (n >= 0) {
 #ifndef MSG_CMSG_CLOEXEC
     CloexecReceived(&msg);

@@ -112,7 +112,7 @@ Napi::Object OptionLayouts(Napi::Env env) {
   BS_FIELD(m6, ipv6_mreq, ipv6mr_multiaddr);
   BS_FIELD(m6, ipv6_mreq, ipv6mr_interface);
   all.Set("ipv6_mreq", m6);
-  AddPlatformLayouts(env, all);  // Linux: ip_mreqn, ucred, tcp_info (options_linux.cc)
+  AddPlatformLayouts(env, all);  // Linux: ip_mreqn, ucred, tcp_info, packet_mreq, sock_filter, sock_fprog
   return all;
 }
 
@@ -121,6 +121,7 @@ void RegisterOptions(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("setsockopt", Napi::Function::New(env, SetSockOpt, "setsockopt"));
+  RegisterSocketFilter(env, exports);  // setsockoptFprog (options_linux.cc; ENOSYS elsewhere)
 }
 
 }  // namespace bs

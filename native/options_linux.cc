@@ -1,19 +1,55 @@
 // options_linux.cc — the option structures only Linux has (platform.h): struct ip_mreqn (IP_ADD_MEMBERSHIP
-// with an interface index), struct ucred (SO_PEERCRED), and the kernel's struct tcp_info (TCP_INFO).
+// with an interface index), struct ucred (SO_PEERCRED), the kernel's struct tcp_info (TCP_INFO), struct
+// packet_mreq (PACKET_ADD_MEMBERSHIP, packet(7)), and SO_ATTACH_FILTER's struct sock_fprog, the one
+// option whose value holds a pointer (to the program's struct sock_filter array).
 #include "layout.h"
 #include "platform.h"
+#include "result.h"
 
-#include <linux/filter.h>  // struct sock_filter: SO_GET_FILTER's optlen counts them
+#include <linux/filter.h>  // struct sock_filter, struct sock_fprog (classic BPF)
 #include <linux/tcp.h>  // the kernel's struct tcp_info (glibc's copy lags behind)
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 #include <sys/socket.h>
 
 #include <cstddef>
 
 namespace bs {
 
+namespace {
+
+// setsockopt(fd, level, name, { len, filter }) where filter points at the struct sock_filter array in
+// `program` (the caller's bytes, 8 per instruction: src/filter.ts lays them out) -> 0 | -errno. The kernel
+// copies the program during the call (sk_attach_filter), so nothing holds the memory afterwards.
+Napi::Value SetSockOptFprog(const Napi::CallbackInfo& info) {
+  int32_t fd, level, name;
+  uint8_t* program;
+  size_t len;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) || !ArgInt(info, 2, &name) ||
+      !ArgBytes(info, 3, &program, &len))
+    return {};
+  // sock_fprog.len is an unsigned short count of whole instructions: anything else would hand the
+  // kernel a length that does not describe the bytes it reads.
+  if (len % sizeof(sock_filter) != 0 || len / sizeof(sock_filter) > 0xffff) {
+    Napi::RangeError::New(info.Env(), "berkeley-sockets: a filter is 0..65535 whole struct sock_filter")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(len / sizeof(sock_filter));
+  prog.filter = reinterpret_cast<sock_filter*>(program);
+  int rc = ::setsockopt(fd, level, name, &prog, sizeof prog);
+  return Result(info.Env(), rc, errno);
+}
+
+}  // namespace
+
 size_t OptlenUnit(int level, int name) {
   return level == SOL_SOCKET && name == SO_GET_FILTER ? sizeof(sock_filter) : 1;
+}
+
+void RegisterSocketFilter(Napi::Env env, Napi::Object exports) {
+  exports.Set("setsockoptFprog", Napi::Function::New(env, SetSockOptFprog, "setsockoptFprog"));
 }
 
 void AddPlatformLayouts(Napi::Env env, Napi::Object all) {
@@ -27,6 +63,22 @@ void AddPlatformLayouts(Napi::Env env, Napi::Object all) {
   BS_FIELD(uc, ucred, uid);
   BS_FIELD(uc, ucred, gid);
   all.Set("ucred", uc);
+  Napi::Object pm = Struct(env, sizeof(packet_mreq));
+  BS_FIELD(pm, packet_mreq, mr_ifindex);
+  BS_FIELD(pm, packet_mreq, mr_type);
+  BS_FIELD(pm, packet_mreq, mr_alen);
+  BS_FIELD(pm, packet_mreq, mr_address);
+  all.Set("packet_mreq", pm);
+  Napi::Object sf = Struct(env, sizeof(sock_filter));
+  BS_FIELD(sf, sock_filter, code);
+  BS_FIELD(sf, sock_filter, jt);
+  BS_FIELD(sf, sock_filter, jf);
+  BS_FIELD(sf, sock_filter, k);
+  all.Set("sock_filter", sf);
+  Napi::Object fp = Struct(env, sizeof(sock_fprog));
+  BS_FIELD(fp, sock_fprog, len);
+  BS_FIELD(fp, sock_fprog, filter);
+  all.Set("sock_fprog", fp);
   Napi::Object ti = Struct(env, sizeof(tcp_info));
   BS_FIELD(ti, tcp_info, tcpi_state);
   BS_FIELD(ti, tcp_info, tcpi_ca_state);

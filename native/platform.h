@@ -14,13 +14,18 @@ typedef struct uv_loop_s uv_loop_t;
 namespace bs {
 
 // Adds the layouts of the option structures only this platform has to `all` (Linux: ip_mreqn, ucred,
-// tcp_info — the kernel's struct tcp_info, as glibc's copy lags behind). options_linux.cc.
+// tcp_info — the kernel's struct tcp_info, as glibc's copy lags behind —, packet_mreq, sock_filter and
+// sock_fprog). options_linux.cc.
 void AddPlatformLayouts(Napi::Env env, Napi::Object all);
 
 // The unit in which the kernel counts option (level, name)'s optlen: 1 (bytes) but for Linux's
 // SO_GET_FILTER, counted in struct sock_filter (sk_get_filter): a length in bytes there would let the
 // kernel write 8 times the buffer. options_linux.cc; 1 elsewhere.
 size_t OptlenUnit(int level, int name);
+
+// SO_ATTACH_FILTER (socket(7)): exports setsockoptFprog(fd, level, name, program), which passes a struct
+// sock_fprog pointing at the program's instructions. options_linux.cc; elsewhere -ENOSYS.
+void RegisterSocketFilter(Napi::Env env, Napi::Object exports);
 
 // Whether `fd`, for which getsockopt(SO_TYPE) failed with `err`, is a pidfd (pidfd_open(2)), which the
 // async API watches too; errno is left as `err`. watcher_linux.cc.

@@ -1,5 +1,6 @@
 // platform_other.cc — platform.h where the platform is not Linux (macOS, the BSDs): none of the
-// Linux-only structures, no pidfd, libuv's backend (kqueue) is not probed, and no epoll (ENOSYS).
+// Linux-only structures, no pidfd, libuv's backend (kqueue) is not probed, and no epoll or socket
+// filters (ENOSYS).
 #include "platform.h"
 
 #include <uv.h>
@@ -22,6 +23,10 @@ size_t OptlenUnit(int, int) { return 1; }
 namespace {
 Napi::Value NoSystemCall(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -ENOSYS); }
 }  // namespace
+
+void RegisterSocketFilter(Napi::Env env, Napi::Object exports) {
+  exports.Set("setsockoptFprog", Napi::Function::New(env, NoSystemCall, "setsockoptFprog"));
+}
 
 void RegisterEpoll(Napi::Env env, Napi::Object exports) {
   for (const char* name : {"epoll_create1", "epoll_ctl", "epoll_wait"})

@@ -7,7 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 // option's constant is typed SockOpt<kind>, so getsockopt/setsockopt know its value type.
 const OPTIONS = {
   SOL_SOCKET: {
-    int: 'SO_DEBUG SO_REUSEADDR SO_REUSEPORT SO_TYPE SO_ERROR SO_DONTROUTE SO_BROADCAST SO_SNDBUF SO_RCVBUF SO_SNDBUFFORCE SO_RCVBUFFORCE SO_KEEPALIVE SO_OOBINLINE SO_RCVLOWAT SO_SNDLOWAT SO_ACCEPTCONN SO_NO_CHECK SO_PRIORITY SO_BSDCOMPAT SO_PASSCRED SO_TIMESTAMP SO_PROTOCOL SO_DOMAIN SO_MARK SO_BUSY_POLL SO_INCOMING_CPU SO_NOSIGPIPE',
+    int: 'SO_DEBUG SO_REUSEADDR SO_REUSEPORT SO_TYPE SO_ERROR SO_DONTROUTE SO_BROADCAST SO_SNDBUF SO_RCVBUF SO_SNDBUFFORCE SO_RCVBUFFORCE SO_KEEPALIVE SO_OOBINLINE SO_RCVLOWAT SO_SNDLOWAT SO_ACCEPTCONN SO_NO_CHECK SO_PRIORITY SO_BSDCOMPAT SO_PASSCRED SO_TIMESTAMP SO_TIMESTAMPNS SO_PROTOCOL SO_DOMAIN SO_MARK SO_BUSY_POLL SO_INCOMING_CPU SO_NOSIGPIPE SO_DETACH_FILTER SO_LOCK_FILTER',
+    // A classic BPF program: an array of { code, jt, jf, k } (struct sock_filter), passed in a struct sock_fprog.
+    sock_fprog: 'SO_ATTACH_FILTER SO_GET_FILTER',
     linger: 'SO_LINGER',
     timeval: 'SO_RCVTIMEO SO_SNDTIMEO',
     ucred: 'SO_PEERCRED',
@@ -25,6 +27,9 @@ const OPTIONS = {
   IPPROTO_IPV6: {
     int: 'IPV6_V6ONLY IPV6_UNICAST_HOPS IPV6_MULTICAST_IF IPV6_MULTICAST_HOPS IPV6_MULTICAST_LOOP IPV6_RECVPKTINFO IPV6_TCLASS IPV6_RECVHOPLIMIT IPV6_HOPLIMIT IPV6_RECVTCLASS IPV6_RECVERR IPV6_MTU',
     ipv6_mreq: 'IPV6_JOIN_GROUP IPV6_LEAVE_GROUP',
+  },
+  SOL_PACKET: {
+    packet_mreq: 'PACKET_ADD_MEMBERSHIP PACKET_DROP_MEMBERSHIP',
   },
 };
 const OPTION_KIND = {};
@@ -46,10 +51,12 @@ const optionRows = [];
 const BRANDS = {
   AF_INET: 'inet', PF_INET: 'inet', AF_INET6: 'inet6', PF_INET6: 'inet6',
   AF_UNIX: 'unix', PF_UNIX: 'unix', AF_LOCAL: 'unix', PF_LOCAL: 'unix',
+  AF_PACKET: 'packet', PF_PACKET: 'packet',
 };
-// Sections whose names are all there or all missing with one whole subsystem (epoll on Linux): typed
-// `number`, as the calls that take them fail with ENOSYS first where they are missing.
-const WHOLE_SUBSYSTEM = /^epoll\(7\)/;
+// Sections whose names are all there or all missing with one whole subsystem (epoll on Linux, the
+// classic BPF opcodes of <linux/filter.h>): typed `number`, as the calls that take them fail with
+// ENOSYS first where they are missing (epoll_create1, setsockopt(SO_ATTACH_FILTER)).
+const WHOLE_SUBSYSTEM = /^(epoll\(7\)|Classic BPF)/;
 let section = null;
 let current = '';
 let depth = 0; // inside #if/#ifdef: the constant may be missing on some platform

@@ -36,6 +36,22 @@ export interface Layout {
   ucred_pid?: number;
   ucred_uid?: number;
   ucred_gid?: number;
+  /** struct sockaddr_ll (packet(7)): Linux only; sll_addr_size is sizeof sll_addr (8). */
+  sockaddr_ll?: number;
+  sll_family?: number;
+  sll_protocol?: number;
+  sll_ifindex?: number;
+  sll_hatype?: number;
+  sll_pkttype?: number;
+  sll_halen?: number;
+  sll_addr?: number;
+  sll_addr_size?: number;
+  /** struct timespec (SCM_TIMESTAMPNS): its size, field offsets and field sizes. */
+  timespec: number;
+  tv_sec: number;
+  tv_sec_size: number;
+  tv_nsec: number;
+  tv_nsec_size: number;
   /** struct in_pktinfo (IP_PKTINFO): where the platform has it. */
   in_pktinfo?: number;
   ipi_ifindex?: number;
@@ -89,14 +105,21 @@ export interface Native {
   /** sendmsg(2): gathers `iov`; `name` is sockaddr bytes, `control` raw cmsg records (message.ts). */
   sendmsg(fd: number, iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null, flags: number): number;
   /**
-   * recvmsg(2) with MSG_CMSG_CLOEXEC always added: scatters into `iov`, cmsg records into `control`,
-   * the sender into `addrOut`; `info` receives [msg_controllen, msg_flags].
+   * recvmsg(2) with MSG_CMSG_CLOEXEC added (unless `cloexec` is false): scatters into `iov`, cmsg records
+   * into `control`, the sender into `addrOut`; `info` receives [msg_controllen, msg_flags] and, always,
+   * info[2]: 0, or what getsockopt(SO_DOMAIN) answered (the family, or -errno) after the added flag met
+   * EINVAL — the call then made again without it when the family is not AF_UNIX (native/message.cc).
    */
-  recvmsg(fd: number, iov: Uint8Array[], control: Uint8Array, addrOut: Uint8Array, flags: number, info: Int32Array): number;
+  recvmsg(fd: number, iov: Uint8Array[], control: Uint8Array, addrOut: Uint8Array, flags: number, info: Int32Array, cloexec?: boolean): number;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
   /** getsockopt(2) of an int option: its value, or -errno - 2^32 (below every int). */
   getsockoptInt(fd: number, level: number, name: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /**
+   * setsockopt(2) with a struct sock_fprog pointing at `program`, whole struct sock_filter (SO_ATTACH_FILTER):
+   * 0, or -errno (-ENOSYS off Linux). A RangeError if `program` is not 0..65535 whole instructions.
+   */
+  setsockoptFprog(fd: number, level: number, name: number, program: Uint8Array): number;
   /**
    * ioctl(2) for FIONREAD/SIOCINQ, SIOCOUTQ and SIOCATMARK only: the int the kernel wrote, or -errno.
    * Any other request is a RangeError, and never reaches the kernel (native/ioctl.cc).

@@ -12,14 +12,14 @@ export const AF_UNIX: AddressFamily<'unix'> = c.AF_UNIX as never;
 export const AF_LOCAL: AddressFamily<'unix'> | undefined = c.AF_LOCAL as never;
 export const AF_INET: AddressFamily<'inet'> = c.AF_INET as never;
 export const AF_INET6: AddressFamily<'inet6'> = c.AF_INET6 as never;
-export const AF_PACKET: number | undefined = c.AF_PACKET;
+export const AF_PACKET: AddressFamily<'packet'> | undefined = c.AF_PACKET as never;
 export const AF_NETLINK: number | undefined = c.AF_NETLINK;
 export const PF_UNSPEC: number = c.PF_UNSPEC;
 export const PF_UNIX: AddressFamily<'unix'> = c.PF_UNIX as never;
 export const PF_LOCAL: AddressFamily<'unix'> | undefined = c.PF_LOCAL as never;
 export const PF_INET: AddressFamily<'inet'> = c.PF_INET as never;
 export const PF_INET6: AddressFamily<'inet6'> = c.PF_INET6 as never;
-export const PF_PACKET: number | undefined = c.PF_PACKET;
+export const PF_PACKET: AddressFamily<'packet'> | undefined = c.PF_PACKET as never;
 export const PF_NETLINK: number | undefined = c.PF_NETLINK;
 
 // Socket types and creation flags
@@ -50,6 +50,7 @@ export const SOL_IPV6: number | undefined = c.SOL_IPV6;
 export const SOL_TCP: number | undefined = c.SOL_TCP;
 export const SOL_UDP: number | undefined = c.SOL_UDP;
 export const SOL_RAW: number | undefined = c.SOL_RAW;
+export const SOL_PACKET: number | undefined = c.SOL_PACKET;
 
 // Socket-level options (man 7 socket)
 export const SO_DEBUG: SockOpt<'int'> = c.SO_DEBUG as never;
@@ -78,15 +79,25 @@ export const SO_PASSCRED: SockOpt<'int'> | undefined = c.SO_PASSCRED as never;
 export const SO_PEERCRED: SockOpt<'ucred'> | undefined = c.SO_PEERCRED as never;
 export const SO_BINDTODEVICE: SockOpt<'string'> | undefined = c.SO_BINDTODEVICE as never;
 export const SO_TIMESTAMP: SockOpt<'int'> | undefined = c.SO_TIMESTAMP as never;
+export const SO_TIMESTAMPNS: SockOpt<'int'> | undefined = c.SO_TIMESTAMPNS as never;
 export const SO_PROTOCOL: SockOpt<'int'> | undefined = c.SO_PROTOCOL as never;
 export const SO_DOMAIN: SockOpt<'int'> | undefined = c.SO_DOMAIN as never;
 export const SO_MARK: SockOpt<'int'> | undefined = c.SO_MARK as never;
 export const SO_BUSY_POLL: SockOpt<'int'> | undefined = c.SO_BUSY_POLL as never;
 export const SO_INCOMING_CPU: SockOpt<'int'> | undefined = c.SO_INCOMING_CPU as never;
 export const SO_NOSIGPIPE: SockOpt<'int'> | undefined = c.SO_NOSIGPIPE as never;
+
+// Socket filters (socket(7)): a classic BPF program decides which packets the socket receives
+export const SO_ATTACH_FILTER: SockOpt<'sock_fprog'> | undefined = c.SO_ATTACH_FILTER as never;
+export const SO_GET_FILTER: SockOpt<'sock_fprog'> | undefined = c.SO_GET_FILTER as never;
+export const SO_DETACH_FILTER: SockOpt<'int'> | undefined = c.SO_DETACH_FILTER as never;
+export const SO_LOCK_FILTER: SockOpt<'int'> | undefined = c.SO_LOCK_FILTER as never;
+
+// Ancillary data types and the listen backlog (socket(7), unix(7))
 export const SOMAXCONN: number | undefined = c.SOMAXCONN;
 export const SCM_RIGHTS: number | undefined = c.SCM_RIGHTS;
 export const SCM_CREDENTIALS: number | undefined = c.SCM_CREDENTIALS;
+export const SCM_TIMESTAMPNS: number | undefined = c.SCM_TIMESTAMPNS;
 
 // TCP options (tcp(7)); macOS calls TCP_KEEPIDLE TCP_KEEPALIVE
 export const TCP_NODELAY: SockOpt<'int'> = c.TCP_NODELAY as never;
@@ -260,11 +271,74 @@ export const EPOLLWAKEUP: number = c.EPOLLWAKEUP;
 export const EPOLLONESHOT: number = c.EPOLLONESHOT;
 export const EPOLLET: number = c.EPOLLET;
 
+// Packet sockets (packet(7)), Linux: protocols in host order, as the headers define them (pass htons(ETH_P_ALL))
+export const ETH_P_ALL: number | undefined = c.ETH_P_ALL;
+export const ETH_P_IP: number | undefined = c.ETH_P_IP;
+export const ETH_P_IPV6: number | undefined = c.ETH_P_IPV6;
+export const ETH_P_ARP: number | undefined = c.ETH_P_ARP;
+export const PACKET_HOST: number | undefined = c.PACKET_HOST;
+export const PACKET_BROADCAST: number | undefined = c.PACKET_BROADCAST;
+export const PACKET_MULTICAST: number | undefined = c.PACKET_MULTICAST;
+export const PACKET_OTHERHOST: number | undefined = c.PACKET_OTHERHOST;
+export const PACKET_OUTGOING: number | undefined = c.PACKET_OUTGOING;
+export const PACKET_ADD_MEMBERSHIP: SockOpt<'packet_mreq'> | undefined = c.PACKET_ADD_MEMBERSHIP as never;
+export const PACKET_DROP_MEMBERSHIP: SockOpt<'packet_mreq'> | undefined = c.PACKET_DROP_MEMBERSHIP as never;
+export const PACKET_MR_MULTICAST: number | undefined = c.PACKET_MR_MULTICAST;
+export const PACKET_MR_PROMISC: number | undefined = c.PACKET_MR_PROMISC;
+export const PACKET_MR_ALLMULTI: number | undefined = c.PACKET_MR_ALLMULTI;
+
+// Hardware types (sll_hatype), <net/if_arp.h>; 0 is ARPHRD_NETROM, as strace names it
+export const ARPHRD_NETROM: number | undefined = c.ARPHRD_NETROM;
+export const ARPHRD_ETHER: number | undefined = c.ARPHRD_ETHER;
+export const ARPHRD_LOOPBACK: number | undefined = c.ARPHRD_LOOPBACK;
+export const ARPHRD_NONE: number | undefined = c.ARPHRD_NONE;
+
 // Socket ioctls that answer an int (ioctl(2), socket(7), tcp(7)); on Linux SIOCINQ is FIONREAD
 export const FIONREAD: number = c.FIONREAD;
 export const SIOCINQ: number | undefined = c.SIOCINQ;
 export const SIOCOUTQ: number | undefined = c.SIOCOUTQ;
 export const SIOCATMARK: number = c.SIOCATMARK;
+
+// Classic BPF (linux/filter.h): the opcodes of struct sock_filter, for SO_ATTACH_FILTER; all there or all missing
+export const BPF_LD: number = c.BPF_LD;
+export const BPF_LDX: number = c.BPF_LDX;
+export const BPF_ST: number = c.BPF_ST;
+export const BPF_STX: number = c.BPF_STX;
+export const BPF_ALU: number = c.BPF_ALU;
+export const BPF_JMP: number = c.BPF_JMP;
+export const BPF_RET: number = c.BPF_RET;
+export const BPF_MISC: number = c.BPF_MISC;
+export const BPF_W: number = c.BPF_W;
+export const BPF_H: number = c.BPF_H;
+export const BPF_B: number = c.BPF_B;
+export const BPF_IMM: number = c.BPF_IMM;
+export const BPF_ABS: number = c.BPF_ABS;
+export const BPF_IND: number = c.BPF_IND;
+export const BPF_MEM: number = c.BPF_MEM;
+export const BPF_LEN: number = c.BPF_LEN;
+export const BPF_MSH: number = c.BPF_MSH;
+export const BPF_ADD: number = c.BPF_ADD;
+export const BPF_SUB: number = c.BPF_SUB;
+export const BPF_MUL: number = c.BPF_MUL;
+export const BPF_DIV: number = c.BPF_DIV;
+export const BPF_OR: number = c.BPF_OR;
+export const BPF_AND: number = c.BPF_AND;
+export const BPF_LSH: number = c.BPF_LSH;
+export const BPF_RSH: number = c.BPF_RSH;
+export const BPF_NEG: number = c.BPF_NEG;
+export const BPF_MOD: number = c.BPF_MOD;
+export const BPF_XOR: number = c.BPF_XOR;
+export const BPF_JA: number = c.BPF_JA;
+export const BPF_JEQ: number = c.BPF_JEQ;
+export const BPF_JGT: number = c.BPF_JGT;
+export const BPF_JGE: number = c.BPF_JGE;
+export const BPF_JSET: number = c.BPF_JSET;
+export const BPF_K: number = c.BPF_K;
+export const BPF_X: number = c.BPF_X;
+export const BPF_A: number = c.BPF_A;
+export const BPF_TAX: number = c.BPF_TAX;
+export const BPF_TXA: number = c.BPF_TXA;
+export const BPF_MAXINSNS: number = c.BPF_MAXINSNS;
 
 // errno values the async layer branches on (the same numbers Node's os.constants.errno has)
 export const EAGAIN: number = c.EAGAIN;

@@ -22,11 +22,15 @@ export type { Data, Received } from './io';
 export { sendmsg, recvmsg, sendFds, recvFds, CMSG_SPACE, CMSG_LEN } from './message';
 export type {
   ControlMessage, ControlMessageInput, RightsMessage, RightsMessageInput, CredentialsMessage, PktInfoMessage,
-  PktInfoMessageInput, RawControlMessage, RawControlMessageInput, SendMsgOptions, RecvMsgOptions, ReceivedMessage,
-  ReceivedFds,
+  PktInfoMessageInput, TimestampNsMessage, RawControlMessage, RawControlMessageInput, SendMsgOptions, RecvMsgOptions,
+  ReceivedMessage, ReceivedFds,
 } from './message';
 export { setsockopt, getsockopt, optionKind } from './options';
-export type { Timeval, Linger, Ucred, IpMreq, Ipv6Mreq, TcpInfo, OptionKind, OptionValues, OptionInputs } from './options';
+export type {
+  Timeval, Linger, Ucred, IpMreq, Ipv6Mreq, PacketMreq, TcpInfo, OptionKind, OptionValues, OptionInputs,
+} from './options';
+export { BPF_STMT, BPF_JUMP } from './filter';
+export type { SockFilter } from './filter';
 export { ioctl } from './ioctl';
 export { setKeepAlive, getKeepAlive } from './keepalive';
 export type { KeepAlive } from './keepalive';
@@ -46,6 +50,8 @@ export type {
   SocketAddress, InetAddress, Inet6Address, UnixAddress, OtherAddress, SockaddrInput, InetAddressInput,
   Inet6AddressInput, UnixAddressInput, SockaddrInStruct, SockaddrIn6Struct, SockaddrUnStruct, InAddr, In6Addr,
 } from './sockaddr';
+export { sockaddr_ll } from './packet';
+export type { PacketAddress, PacketAddressInput, SockaddrLlStruct } from './packet';
 export {
   socket, socketpair, bind, listen, accept, connect, close, shutdown, getsockname, getpeername, fcntl,
   setNonBlocking, getNonBlocking, setCloseOnExec, getCloseOnExec, ATOMIC_CLOEXEC,

@@ -1,16 +1,20 @@
 // sendmsg(2) / recvmsg(2): scatter/gather I/O with an address and ancillary data (cmsg(3)), the calls
-// that pass descriptors between processes (SCM_RIGHTS), prove who the peer is (SCM_CREDENTIALS) and say
-// where a datagram arrived (IP_PKTINFO). The cmsghdr records are encoded and decoded here, with the
-// layout the addon measured (native/constants.cc); the addon only makes the system call.
+// that pass descriptors between processes (SCM_RIGHTS), prove who the peer is (SCM_CREDENTIALS), say
+// where a datagram arrived (IP_PKTINFO) and when (SCM_TIMESTAMPNS). The cmsghdr records are encoded and
+// decoded here, with the layout the addon measured (native/constants.cc); the addon only makes the
+// system call.
 //
 // A received descriptor is owned from the first moment: the kernel creates it close-on-exec
 // (MSG_CMSG_CLOEXEC, always passed) and decoding wraps it in a SocketHandle before anything else, so
 // every descriptor the kernel installed reaches the caller as a handle, whatever else the message held.
+// Linux's packet sockets refuse that flag (EINVAL); they receive no descriptors, so the addon reads them
+// without it, and a handle remembers not to ask again (native/message.cc).
 import { native } from './binding';
 import { LITTLE } from './byteorder';
 import { ptonInto } from './inet';
 import {
-  AF_INET, IPPROTO_IP, IP_PKTINFO, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
+  AF_INET, AF_UNIX, IPPROTO_IP, IP_PKTINFO, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, SCM_CREDENTIALS, SCM_RIGHTS,
+  SCM_TIMESTAMPNS, SOL_SOCKET,
 } from './constants';
 import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
@@ -77,6 +81,17 @@ export interface PktInfoMessageInput {
   addr?: string;
 }
 
+/**
+ * SCM_TIMESTAMPNS (socket(7)): when the packet or datagram arrived, as a `struct timespec` since the
+ * Epoch (CLOCK_REALTIME), on a socket with SO_TIMESTAMPNS set. In milliseconds: `tv_sec * 1e3 + tv_nsec / 1e6`.
+ */
+export interface TimestampNsMessage {
+  level: number;
+  type: number;
+  tv_sec: number;
+  tv_nsec: number;
+}
+
 /** Any other control message: its data bytes, undecoded (or a known one too short to decode). */
 export interface RawControlMessage {
   level: number;
@@ -95,7 +110,7 @@ export interface RawControlMessageInput {
  * An ancillary data item (cmsg(3)) as recvmsg returns it. Tell them apart by `level` and `type` as C
  * does (SOL_SOCKET/SCM_RIGHTS…), or by their fields (`'fds' in m`).
  */
-export type ControlMessage = RightsMessage | CredentialsMessage | PktInfoMessage | RawControlMessage;
+export type ControlMessage = RightsMessage | CredentialsMessage | PktInfoMessage | TimestampNsMessage | RawControlMessage;
 
 /** An ancillary data item as sendmsg takes it. A `data` field sends those bytes for any level/type. */
 export type ControlMessageInput = RightsMessageInput | CredentialsMessage | PktInfoMessageInput | RawControlMessageInput;
@@ -276,6 +291,10 @@ function decodeOther(level: number, type: number, data: Uint8Array): ControlMess
         gid: v.getUint32(L.ucred_gid!, LITTLE),
       };
     }
+    if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS && data.length >= L.timespec) {
+      const field = (off: number, size: number) => (size === 8 ? Number(v.getBigInt64(off, LITTLE)) : v.getInt32(off, LITTLE));
+      return { level, type, tv_sec: field(L.tv_sec, L.tv_sec_size), tv_nsec: field(L.tv_nsec, L.tv_nsec_size) };
+    }
     if (level === IPPROTO_IP && type === IP_PKTINFO && L.in_pktinfo !== undefined && data.length >= L.in_pktinfo) {
       return {
         level, type,
@@ -346,12 +365,19 @@ export function sendmsg(fd: Fd, msg: SendMsgOptions): number {
 const DEFAULT_CONTROL_LENGTH = 1024;
 // Reused control space: decoding copies everything out of it before recvmsg returns.
 let controlScratch: Uint8Array | undefined;
-const info = new Int32Array(2);
+const info = new Int32Array(3);
+/**
+ * Handles of sockets that refused MSG_CMSG_CLOEXEC (AF_PACKET: EINVAL) and are not AF_UNIX, so receive no
+ * descriptors: recvmsg asks them without the flag, as C does. A handle owns one descriptor for its life.
+ */
+const withoutCloexec = new WeakSet<SocketHandle>();
 
 /**
  * recvmsg(2): receives into the buffers of `iov` (filled in order, one system call) and returns the
  * byte count, the sender, the decoded ancillary data and `msg_flags`. MSG_CMSG_CLOEXEC is always added:
- * received descriptors are close-on-exec, each owned by a SocketHandle in `control`.
+ * received descriptors are close-on-exec, each owned by a SocketHandle in `control`. (A socket that
+ * refuses the flag and cannot receive descriptors — packet(7) answers EINVAL — is read without it.)
+ * Decoded: SCM_RIGHTS, SCM_CREDENTIALS, IP_PKTINFO, SCM_TIMESTAMPNS (`{ tv_sec, tv_nsec }`).
  */
 export function recvmsg<F extends number>(fd: SocketHandle<F> | number, msg: RecvMsgOptions): ReceivedMessage<F> {
   const n = checkFd(fd, 'recvmsg');
@@ -367,7 +393,11 @@ export function recvmsg<F extends number>(fd: SocketHandle<F> | number, msg: Rec
   } else {
     control = new Uint8Array(length);
   }
-  const rc = native.recvmsg(n, iov, control, addrOut, flags, info);
+  const handle = fd instanceof SocketHandle ? fd : undefined;
+  const rc = handle !== undefined && withoutCloexec.has(handle)
+    ? native.recvmsg(n, iov, control, addrOut, flags, info, false)
+    : native.recvmsg(n, iov, control, addrOut, flags, info);
+  if (handle !== undefined && info[2] > 0 && info[2] !== AF_UNIX) withoutCloexec.add(handle);
   if (rc < 0) throw errnoException(rc, 'recvmsg');
   // Descriptors first: nothing between the system call and their handles can throw.
   const cmsgs = decodeControl(control, info[0]);

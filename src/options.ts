@@ -8,9 +8,10 @@ import { ptonInto } from './inet';
 import * as C from './constants';
 import { errnoException, invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { SockOpt } from './family';
+import { type SockFilter, decodeFilter, encodeFilter } from './filter';
 import { type Fd, checkFd } from './handle';
 import { OPTION_TABLE } from './option-table';
-import { INT32_MAX, INT32_MIN, checkInt, checkInt32 } from './validate';
+import { INT32_MAX, INT32_MIN, checkBytes, checkInt, checkInt32 } from './validate';
 
 
 /** `struct timeval` (SO_RCVTIMEO, SO_SNDTIMEO). */
@@ -42,6 +43,19 @@ export interface Ipv6Mreq {
   ipv6mr_multiaddr: string;
   /** Interface index, 0 for the default. */
   ipv6mr_interface?: number;
+}
+/**
+ * `struct packet_mreq` (PACKET_ADD_MEMBERSHIP, PACKET_DROP_MEMBERSHIP; packet(7)): on interface
+ * `mr_ifindex`, PACKET_MR_PROMISC (every packet on the link), PACKET_MR_ALLMULTI (every multicast) or
+ * PACKET_MR_MULTICAST with the group's link-level address (`mr_address`, `mr_alen` bytes of it).
+ */
+export interface PacketMreq {
+  mr_ifindex: number;
+  mr_type: number;
+  /** The length of mr_address; defaults to the bytes given. */
+  mr_alen?: number;
+  /** At most 8 bytes (a MAC address is 6). */
+  mr_address?: Uint8Array | readonly number[];
 }
 /**
  * `struct tcp_info` (TCP_INFO, tcp(7)), without the `tcpi_` prefix. Times are in microseconds
@@ -93,6 +107,9 @@ export interface OptionValues {
   ucred: Ucred;
   ip_mreq: never;
   ipv6_mreq: never;
+  packet_mreq: never;
+  /** getsockopt(SO_GET_FILTER): the program attached, as the kernel keeps it ([] when there is none). */
+  sock_fprog: SockFilter[];
 }
 /** What each kind of option accepts. */
 export interface OptionInputs {
@@ -103,6 +120,9 @@ export interface OptionInputs {
   string: string;
   ip_mreq: IpMreq;
   ipv6_mreq: Ipv6Mreq;
+  packet_mreq: PacketMreq;
+  /** A classic BPF program: `struct sock_filter` instructions (BPF_STMT, BPF_JUMP). */
+  sock_fprog: readonly SockFilter[];
   tcp_info: never;
   ucred: never;
 }
@@ -229,6 +249,23 @@ function encode(kind: OptionKind, value: unknown): Uint8Array {
       putField(new DataView(b.buffer), l, 'ipv6mr_interface', checkInt(m.ipv6mr_interface ?? 0, 'optval.ipv6mr_interface', 0, 2 ** 31 - 1));
       return b;
     }
+    case 'packet_mreq': {
+      if (value === null || typeof value !== 'object') throw invalidArgType('optval', 'a { mr_ifindex, mr_type, mr_alen?, mr_address? } object', value);
+      const m = value as PacketMreq;
+      const l = layoutOf('packet_mreq');
+      const room = l.fields.mr_address[1];
+      let address: Uint8Array = new Uint8Array(0);
+      if (Array.isArray(m.mr_address)) address = Uint8Array.from(m.mr_address, (x, i) => checkInt(x, `optval.mr_address[${i}]`, 0, 0xff));
+      else if (m.mr_address !== undefined) address = checkBytes(m.mr_address, 'optval.mr_address');
+      if (address.length > room) throw outOfRange('optval.mr_address', `at most ${room} bytes`, `${address.length} bytes`);
+      const b = new Uint8Array(l.size);
+      const v = new DataView(b.buffer);
+      putField(v, l, 'mr_ifindex', checkInt(m.mr_ifindex, 'optval.mr_ifindex', 0, INT32_MAX));
+      putField(v, l, 'mr_type', checkInt(m.mr_type, 'optval.mr_type', 0, 0xffff));
+      putField(v, l, 'mr_alen', checkInt(m.mr_alen ?? address.length, 'optval.mr_alen', 0, 0xffff));
+      b.set(address, l.fields.mr_address[0]);
+      return b;
+    }
     default:
       throw invalidArgValue('optname', kind, 'is read-only (getsockopt only)');
   }
@@ -266,6 +303,8 @@ function decode(kind: OptionKind, b: Uint8Array): unknown {
       const end = b.indexOf(0);
       return Buffer.from(b.buffer, b.byteOffset, end < 0 ? b.length : end).toString('utf8');
     }
+    case 'sock_fprog':
+      return decodeFilter(b);
     case 'tcp_info': {
       const l = layoutOf('tcp_info');
       const info: Record<string, number | string> = {};
@@ -282,6 +321,9 @@ function capacity(kind: OptionKind): number {
   switch (kind) {
     case 'int': return 4;
     case 'string': return 256;
+    // Room for the longest program the kernel takes (BPF_MAXINSNS): it refuses a smaller optlen with
+    // EINVAL, and counts this one in instructions (native/options.cc).
+    case 'sock_fprog': return (C.BPF_MAXINSNS ?? 0) * layoutOf('sock_filter').size;
     default: return layoutOf(kind).size;
   }
 }
@@ -291,8 +333,11 @@ function capacity(kind: OptionKind): number {
  * (SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, TCP_NODELAY, TCP_KEEPIDLE, IP_TTL…), milliseconds or
  * `{ tv_sec, tv_usec }` for SO_RCVTIMEO/SO_SNDTIMEO, `{ l_onoff, l_linger }` for SO_LINGER, a string for
  * SO_BINDTODEVICE/TCP_CONGESTION, `{ imr_multiaddr, imr_interface? | imr_ifindex? }` for
- * IP_ADD_MEMBERSHIP, `{ ipv6mr_multiaddr, ipv6mr_interface? }` for IPV6_JOIN_GROUP. A Buffer is passed
- * as the raw option bytes, for any (level, optname).
+ * IP_ADD_MEMBERSHIP, `{ ipv6mr_multiaddr, ipv6mr_interface? }` for IPV6_JOIN_GROUP, `{ mr_ifindex,
+ * mr_type, mr_alen?, mr_address? }` for PACKET_ADD_MEMBERSHIP (packet(7)), and a classic BPF program
+ * — an array of `{ code, jt, jf, k }`, C's `struct sock_filter` — for SO_ATTACH_FILTER (socket(7)),
+ * which the addon passes in the `struct sock_fprog` that points at it (SO_DETACH_FILTER, SO_LOCK_FILTER:
+ * an int). A Buffer is passed as the raw option bytes, for any (level, optname).
  */
 export function setsockopt<K extends OptionKind>(fd: Fd, level: number, optname: SockOpt<K>, optval: OptionInputs[K] | Uint8Array): void;
 export function setsockopt(fd: Fd, level: number, optname: number, optval: number | boolean | Uint8Array): void;
@@ -301,8 +346,15 @@ export function setsockopt(fd: Fd, level: number, optname: number, optval: unkno
   checkInt32(level, 'level');
   checkInt32(optname, 'optname');
   let bytes: Uint8Array;
-  if (optval instanceof Uint8Array) bytes = optval;
-  else bytes = encode(optionKind(level, optname) ?? 'int', optval);
+  const kind = optval instanceof Uint8Array ? undefined : (optionKind(level, optname) ?? 'int');
+  if (kind === 'sock_fprog') {
+    // The one option whose value points at more memory: the addon builds the struct sock_fprog.
+    const rc = native.setsockoptFprog(n, level, optname, encodeFilter(optval));
+    if (rc < 0) throw errnoException(rc, 'setsockopt');
+    return;
+  }
+  if (kind === undefined) bytes = optval as Uint8Array;
+  else bytes = encode(kind, optval);
   const rc = native.setsockopt(n, level, optname, bytes);
   if (rc < 0) throw errnoException(rc, 'setsockopt');
 }
@@ -311,8 +363,10 @@ export function setsockopt(fd: Fd, level: number, optname: number, optval: unkno
  * getsockopt(2). Returns the value decoded by the option's kind: a number for `int` options (SO_ERROR,
  * SO_TYPE, SO_RCVBUF — which Linux reports doubled, socket(7)), `{ tv_sec, tv_usec }`, `{ l_onoff,
  * l_linger }`, `{ pid, uid, gid }` for SO_PEERCRED, a string, or a decoded `struct tcp_info` for
- * TCP_INFO. An option the table does not know is read as an int; with `optlen`, any option is returned
- * as raw bytes (at most `optlen`, as many as the kernel wrote).
+ * TCP_INFO, the attached classic BPF program for SO_GET_FILTER (Linux counts that optlen in
+ * instructions: the addon converts, so `optlen` is bytes here too). An option the table does not know
+ * is read as an int; with `optlen`, any option is returned as raw bytes (at most `optlen`, as many as
+ * the kernel wrote).
  */
 export function getsockopt<K extends OptionKind>(fd: Fd, level: number, optname: SockOpt<K>): OptionValues[K];
 export function getsockopt(fd: Fd, level: number, optname: number): number;

@@ -1,11 +1,16 @@
 // Socket addresses: the plain typed objects every call takes and returns, the C structs with their
-// field names for teaching (sockaddr_in, sockaddr_in6, sockaddr_un), and the exact bytes the kernel
-// uses. Layout comes from the addon (offsets measured by the compiler), never from numbers written here.
+// field names for teaching (sockaddr_in, sockaddr_in6, sockaddr_un; packet(7)'s sockaddr_ll lives in
+// packet.ts), and the exact bytes the kernel uses. Layout comes from the addon (offsets measured by the
+// compiler), never from numbers written here.
 import { native } from './binding';
 import { LITTLE } from './byteorder';
 import { ptonInto } from './inet';
-import { AF_INET, AF_INET6, AF_UNIX } from './constants';
+import { AF_INET, AF_INET6, AF_PACKET, AF_UNIX } from './constants';
 import { type ErrorTarget, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import {
+  type PacketAddress, type PacketAddressInput, type SockaddrLlStruct, SOCKADDR_LL_SIZE, decodePacketAt, encodePacket,
+  encodePacketStruct, isSockaddrLl, sockaddr_ll,
+} from './packet';
 import { checkBytes, checkInt } from './validate';
 
 const L = native.layout;
@@ -41,14 +46,14 @@ export interface UnixAddress {
   path: string | Buffer;
 }
 
-/** A family this library does not decode (AF_PACKET, AF_NETLINK…): the raw sockaddr bytes. */
+/** A family this library does not decode (AF_NETLINK…), or a cut address: the raw sockaddr bytes. */
 export interface OtherAddress {
   family: number;
   bytes: Buffer;
 }
 
 /** Every address a call can return. */
-export type SocketAddress = InetAddress | Inet6Address | UnixAddress | OtherAddress;
+export type SocketAddress = InetAddress | Inet6Address | UnixAddress | PacketAddress | OtherAddress;
 
 /** An address as callers write it: the port in host order, optional fields omitted. */
 export type InetAddressInput = { family: number; address?: string; port: number };
@@ -60,9 +65,11 @@ export type SockaddrInput =
   | InetAddressInput
   | Inet6AddressInput
   | UnixAddressInput
+  | PacketAddressInput
   | SockaddrInStruct
   | SockaddrIn6Struct
   | SockaddrUnStruct
+  | SockaddrLlStruct
   | Uint8Array;
 
 // ---------------------------------------------------------------------------------------------
@@ -317,7 +324,8 @@ function encodeUnix(pathIn: string | Uint8Array): Buffer {
   return b;
 }
 
-function encodeStruct(s: SockaddrInStruct | SockaddrIn6Struct | SockaddrUnStruct): Buffer {
+function encodeStruct(s: SockaddrInStruct | SockaddrIn6Struct | SockaddrUnStruct | SockaddrLlStruct): Buffer {
+  if (isSockaddrLl(s)) return encodePacketStruct(s);
   if ('sin_family' in s) {
     const b = Buffer.alloc(L.sockaddr_in);
     putFamily(b, checkInt(s.sin_family, 'sin_family', 0, 0xffff), L.sockaddr_in);
@@ -368,7 +376,7 @@ export function sockaddrBytes(addr: SockaddrInput): Uint8Array {
   }
   const family = (addr as { family?: unknown }).family;
   if (family === undefined) {
-    if ('sin_family' in addr || 'sin6_family' in addr || 'sun_family' in addr) return encodeStruct(addr);
+    if ('sin_family' in addr || 'sin6_family' in addr || 'sun_family' in addr || isSockaddrLl(addr)) return encodeStruct(addr);
     throw invalidArgType('address.family', 'of type number', family);
   }
   if (family === AF_INET || family === AF_INET6) {
@@ -389,8 +397,9 @@ export function sockaddrBytes(addr: SockaddrInput): Uint8Array {
     return bytes;
   }
   if (family === AF_UNIX) return encodeUnix((addr as UnixAddressInput).path);
+  if (family === AF_PACKET && AF_PACKET !== undefined) return encodePacket(addr as PacketAddressInput);
   if (typeof family !== 'number') throw invalidArgType('address.family', 'of type number', family);
-  throw invalidArgValue('address.family', family, 'must be AF_INET, AF_INET6 or AF_UNIX (pass raw sockaddr bytes for others)');
+  throw invalidArgValue('address.family', family, 'must be AF_INET, AF_INET6, AF_UNIX or AF_PACKET (pass raw sockaddr bytes for others)');
 }
 
 /** The exact bytes of `struct sockaddr_*` that the kernel would receive for `addr`. */
@@ -428,6 +437,10 @@ export function decodeSockaddrAt(b: Uint8Array, offset: number, length: number):
     // U+FFFD stands for bytes that are not UTF-8, unless the name really has it: compare to be sure.
     return { family, path: text.includes('\ufffd') && !Buffer.from(text, 'utf8').equals(raw) ? Buffer.from(raw) : text };
   }
+  if (family === AF_PACKET && AF_PACKET !== undefined) {
+    const ll = decodePacketAt(b, offset, length, family);
+    if (ll !== undefined) return ll;
+  }
   return { family, bytes: Buffer.from(b.subarray(offset, offset + length)) };
 }
 
@@ -437,12 +450,13 @@ export function decodeSockaddr(bytes: Uint8Array): SocketAddress {
   return decodeSockaddrAt(b, 0, b.length);
 }
 
-/** The C struct (sockaddr_in / sockaddr_in6 / sockaddr_un) for an address, to show its fields. */
-export function toStruct(addr: SockaddrInput): sockaddr_in | sockaddr_in6 | sockaddr_un {
+/** The C struct (sockaddr_in / sockaddr_in6 / sockaddr_un / sockaddr_ll) for an address, to show its fields. */
+export function toStruct(addr: SockaddrInput): sockaddr_in | sockaddr_in6 | sockaddr_un | sockaddr_ll {
   const bytes = sockaddrBytes(addr);
   const family = familyOf(bytes, 0, bytes.length);
   if (family === AF_INET) return sockaddr_in.fromBytes(bytes);
   if (family === AF_INET6) return sockaddr_in6.fromBytes(bytes);
+  if (family === AF_PACKET && AF_PACKET !== undefined) return sockaddr_ll.fromBytes(bytes);
   const un = decodeSockaddrAt(bytes, 0, bytes.length) as UnixAddress;
   return new sockaddr_un({ sun_family: AF_UNIX, sun_path: un.path });
 }
@@ -478,7 +492,7 @@ export function takeAddrOut(): SocketAddress | null {
  * A C struct that accept() and recvfrom() fill in place, as C's `(struct sockaddr *)&addr, &len` with
  * `len = sizeof addr`; `null` stands for C's `NULL, NULL` (no address wanted).
  */
-export type SockaddrOut = sockaddr_in | sockaddr_in6 | sockaddr_un;
+export type SockaddrOut = sockaddr_in | sockaddr_in6 | sockaddr_un | sockaddr_ll;
 
 /**
  * @internal The socklen_t to pass for `out` (its sizeof), -1 for null (C's NULL, NULL), undefined when
@@ -490,7 +504,8 @@ export function outLength(out: unknown, name: string): number | undefined {
   if (out instanceof sockaddr_in) return L.sockaddr_in;
   if (out instanceof sockaddr_in6) return L.sockaddr_in6;
   if (out instanceof sockaddr_un) return L.sockaddr_un;
-  throw invalidArgType(name, 'a sockaddr_in, sockaddr_in6 or sockaddr_un (or null, as C\'s NULL)', out);
+  if (out instanceof sockaddr_ll && SOCKADDR_LL_SIZE !== undefined) return SOCKADDR_LL_SIZE;
+  throw invalidArgType(name, 'a sockaddr_in, sockaddr_in6, sockaddr_un or sockaddr_ll (or null, as C\'s NULL)', out);
 }
 
 /**
@@ -507,6 +522,13 @@ export function fillStruct(out: SockaddrOut, asked: number): SocketAddress | nul
     const un = decodeSockaddrAt(wrote, 0, wrote.length);
     out.sun_family = family;
     out.sun_path = 'path' in un ? un.path : '';
+  } else if (out instanceof sockaddr_ll) {
+    // Bytes the kernel did not write keep what the struct held, as in C's memory.
+    const mem = encodePacketStruct(out);
+    mem.set(wrote);
+    putFamily(mem, AF_PACKET!, mem.length); // only to read it back
+    Object.assign(out, sockaddr_ll.fromBytes(mem));
+    out.sll_family = family;
   } else {
     const mem = encodeStruct(out);
     mem.set(wrote);

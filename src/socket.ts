@@ -158,7 +158,7 @@ export function getpeername<F extends number>(fd: SocketHandle<F> | number, addr
 
 function getName<F extends number>(fd: SocketHandle<F> | number, addr: SockaddrOut | undefined, call: 'getsockname' | 'getpeername'): AddressOf<F> | null {
   const n = checkFd(fd, call);
-  if (addr === null) throw invalidArgType('addr', 'a sockaddr_in, sockaddr_in6 or sockaddr_un', addr);
+  if (addr === null) throw invalidArgType('addr', 'a sockaddr_in, sockaddr_in6, sockaddr_un or sockaddr_ll', addr);
   const asked = outLength(addr, 'addr');
   const rc = asked === undefined ? native[call](n, addrOut) : native[call](n, addrOut, asked);
   if (rc < 0) throw errnoException(rc, call);

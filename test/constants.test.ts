@@ -71,11 +71,13 @@ describe('src/constants.ts against native/constants.cc', () => {
 
   it('types a constant `| undefined` exactly when constants.cc guards it with an #if / #ifdef', () => {
     const tsOptional = [...ts.matchAll(/^export const (\w+): [^=]*\| undefined =/gm)].map((m) => m[1]);
-    // Except epoll's names, present or absent with epoll itself: typed `number`, since epoll_create1
-    // fails with ENOSYS first where they are missing (scripts/gen-constants.mjs, WHOLE_SUBSYSTEM).
-    const epoll = [...ccOptional].filter((k) => k.startsWith('EPOLL'));
-    expect(epoll).toContain('EPOLLET');
-    expect(new Set(tsOptional)).toEqual(new Set([...ccOptional].filter((k) => !epoll.includes(k))));
+    // Except epoll's names and the classic BPF opcodes, present or absent with the subsystem itself:
+    // typed `number`, since epoll_create1 and setsockopt(SO_ATTACH_FILTER) fail with ENOSYS first where
+    // they are missing (scripts/gen-constants.mjs, WHOLE_SUBSYSTEM).
+    const whole = [...ccOptional].filter((k) => k.startsWith('EPOLL') || k.startsWith('BPF_'));
+    expect(whole).toContain('EPOLLET');
+    expect(whole).toContain('BPF_MAXINSNS');
+    expect(new Set(tsOptional)).toEqual(new Set([...ccOptional].filter((k) => !whole.includes(k))));
   });
 
   it('is what scripts/gen-constants.mjs generates (run on a temporary copy, never on the tree)', () => {
@@ -175,6 +177,17 @@ describe('values', () => {
     expect(C.FD_CLOEXEC).toBe(1);
     expect(C.POLLIN).toBe(1);
     expect(C.POLLOUT).toBe(4);
+    // packet(7), <linux/if_ether.h>, <net/if_arp.h>, <linux/filter.h>: the same on every architecture.
+    expect(C.SOL_PACKET).toBe(263);
+    expect([C.ETH_P_ALL, C.ETH_P_IP, C.ETH_P_ARP, C.ETH_P_IPV6]).toEqual([0x0003, 0x0800, 0x0806, 0x86dd]);
+    expect([C.PACKET_HOST, C.PACKET_BROADCAST, C.PACKET_MULTICAST, C.PACKET_OTHERHOST, C.PACKET_OUTGOING]).toEqual([0, 1, 2, 3, 4]);
+    expect([C.PACKET_ADD_MEMBERSHIP, C.PACKET_DROP_MEMBERSHIP]).toEqual([1, 2]);
+    expect([C.ARPHRD_NETROM, C.ARPHRD_ETHER, C.ARPHRD_LOOPBACK, C.ARPHRD_NONE]).toEqual([0, 1, 772, 0xfffe]);
+    expect([C.BPF_LD, C.BPF_H, C.BPF_ABS, C.BPF_JMP, C.BPF_JEQ, C.BPF_RET, C.BPF_K, C.BPF_MAXINSNS]).toEqual([0, 8, 0x20, 5, 0x10, 6, 0, 4096]);
+    // SIOCINQ is FIONREAD, SIOCOUTQ TIOCOUTQ (linux/sockios.h); SO_GET_FILTER is SO_ATTACH_FILTER.
+    expect(C.SIOCINQ).toBe(C.FIONREAD);
+    expect(C.SO_GET_FILTER).toBe(C.SO_ATTACH_FILTER);
+    expect(C.SCM_TIMESTAMPNS).toBe(C.SO_TIMESTAMPNS);
   });
 
   it('agrees with the values CPython reads from the same C headers', () => {

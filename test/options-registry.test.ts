@@ -26,7 +26,10 @@ const roundTrips: [string, Make, unknown, unknown?][] = [
   ['SO_REUSEADDR', tcp, 1], ['SO_REUSEPORT', tcp, 1], ['SO_DONTROUTE', tcp, 1], ['SO_BROADCAST', udp, 1],
   ['SO_SNDBUF', tcp, 8192, 16384], ['SO_RCVBUF', tcp, 8192, 16384], ['SO_KEEPALIVE', tcp, 1],
   ['SO_OOBINLINE', tcp, 1], ['SO_RCVLOWAT', tcp, 10], ['SO_PRIORITY', tcp, 3], ['SO_NO_CHECK', udp, 1],
-  ['SO_TIMESTAMP', udp, 1], ['SO_PASSCRED', unix, 1], ['SO_INCOMING_CPU', tcp, 0],
+  ['SO_TIMESTAMP', udp, 1], ['SO_TIMESTAMPNS', udp, 1], ['SO_PASSCRED', unix, 1], ['SO_INCOMING_CPU', tcp, 0],
+  ['SO_LOCK_FILTER', udp, 1],
+  // Read back as SO_GET_FILTER (the same number): the program the kernel keeps.
+  ['SO_ATTACH_FILTER', udp, [B.BPF_STMT(B.BPF_RET | B.BPF_K, 0xffff)]],
   ['SO_LINGER', tcp, { l_onoff: 1, l_linger: 5 }], ['SO_RCVTIMEO', tcp, 2500, { tv_sec: 2, tv_usec: 500_000 }],
   ['SO_SNDTIMEO', tcp, { tv_sec: 3, tv_usec: 0 }],
   ['TCP_NODELAY', tcp, 1], ['TCP_CORK', tcp, 1], ['TCP_KEEPIDLE', tcp, 30], ['TCP_KEEPINTVL', tcp, 10],
@@ -50,6 +53,7 @@ const readOnly: [string, Make, (v: unknown) => boolean][] = [
   ['SO_TYPE', udp, (v) => v === B.SOCK_DGRAM], ['SO_ERROR', tcp, (v) => v === 0],
   ['SO_ACCEPTCONN', listener, (v) => v === 1], ['SO_PROTOCOL', tcp, (v) => v === B.IPPROTO_TCP],
   ['SO_DOMAIN', tcp6, (v) => v === B.AF_INET6], ['TCP_INFO', listener, (v) => (v as B.TcpInfo).stateName === 'LISTEN'],
+  ['SO_GET_FILTER', udp, (v) => Array.isArray(v) && v.length === 0],
 ];
 /** Covered elsewhere, for the reason given. */
 const elsewhere: Record<string, string> = {
@@ -64,6 +68,9 @@ const elsewhere: Record<string, string> = {
   IP_ADD_MEMBERSHIP: 'options.test.ts', IP_DROP_MEMBERSHIP: 'options.test.ts',
   IPV6_JOIN_GROUP: 'options.test.ts', IPV6_LEAVE_GROUP: 'options.test.ts',
   SO_NOSIGPIPE: 'macOS only', TCP_KEEPALIVE: 'macOS only (TCP_KEEPIDLE elsewhere)',
+  SO_DETACH_FILTER: 'write-only, ENOENT without a filter: packet.test.ts',
+  PACKET_ADD_MEMBERSHIP: 'packet.test.ts (an AF_PACKET socket needs CAP_NET_RAW)',
+  PACKET_DROP_MEMBERSHIP: 'packet.test.ts (an AF_PACKET socket needs CAP_NET_RAW)',
 };
 
 function level(name: string): number {

@@ -1,6 +1,7 @@
 // How strace(1) prints a system call's arguments and result: the one formatter of the library (the
 // trace, socklab's `trace on`). Values come from the platform's constants and the measured layout of
 // its structures, never from a number written here.
+import { readFileSync, readdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { native } from '../binding';
@@ -26,9 +27,13 @@ export const OPTS = new Map<number, Map<number, string>>([
   [C.IPPROTO_IP, names(/^IP_/)],
   [C.IPPROTO_IPV6, names(/^IPV6_/)],
 ]);
+if (C.SOL_PACKET !== undefined) {
+  SOL.set(C.SOL_PACKET, 'SOL_PACKET');
+  OPTS.set(C.SOL_PACKET, names(/^PACKET_(ADD|DROP)_MEMBERSHIP$/));
+}
 // strace names the 64-bit time options by their historical values on Linux.
 if (process.platform === 'linux') {
-  for (const [name, old] of [['SO_RCVTIMEO', 'SO_RCVTIMEO_OLD'], ['SO_SNDTIMEO', 'SO_SNDTIMEO_OLD'], ['SO_TIMESTAMP', 'SO_TIMESTAMP_OLD']]) {
+  for (const [name, old] of [['SO_RCVTIMEO', 'SO_RCVTIMEO_OLD'], ['SO_SNDTIMEO', 'SO_SNDTIMEO_OLD'], ['SO_TIMESTAMP', 'SO_TIMESTAMP_OLD'], ['SO_TIMESTAMPNS', 'SO_TIMESTAMPNS_OLD']]) {
     if (C[name] !== undefined) OPTS.get(C.SOL_SOCKET)!.set(C[name], old);
   }
 }
@@ -61,9 +66,81 @@ export function sockType(type: number): string {
 }
 
 export function protocol(domain: number, proto: number): string {
+  // packet(7): the protocol is an Ethernet type in network order, htons(ETH_P_ALL).
+  if (domain === C.AF_PACKET && proto >= 0 && proto <= 0xffff) return `htons(${ethProtocol(swap16(proto))})`;
   if (domain !== C.AF_INET && domain !== C.AF_INET6) return String(proto);
   return PROTO.get(proto) ?? String(proto);
 }
+
+/** ntohs/htons of a 16-bit value on this host (the identity where the host is big-endian). */
+const swap16 = (x: number) => (LITTLE ? ((x & 0xff) << 8) | ((x >>> 8) & 0xff) : x);
+
+/** A number strace has no name for: C's `%#x` (0 stays 0), then the comment naming what it should be. */
+const unknown = (value: number, what: string) => `${value === 0 ? '0' : `0x${value.toString(16)}`} /* ${what}??? */`;
+
+/** The first name of `table` whose constant is `value`, or `value` as strace prints an unknown one. */
+function named(value: number, table: string[], what: string): string {
+  for (const name of table) if (C[name] === value) return name;
+  return unknown(value, what);
+}
+
+const ETH_P = ['ETH_P_ALL', 'ETH_P_IP', 'ETH_P_IPV6', 'ETH_P_ARP'];
+const ARPHRD = ['ARPHRD_NETROM', 'ARPHRD_ETHER', 'ARPHRD_LOOPBACK', 'ARPHRD_NONE'];
+const PKTTYPE = ['PACKET_HOST', 'PACKET_BROADCAST', 'PACKET_MULTICAST', 'PACKET_OTHERHOST', 'PACKET_OUTGOING'];
+const MR_TYPE = ['PACKET_MR_MULTICAST', 'PACKET_MR_PROMISC', 'PACKET_MR_ALLMULTI'];
+
+/** An Ethernet protocol number (host order) as strace names it: ETH_P_IP, or `0x1234 /* ETH_P_??? *\/`. */
+export const ethProtocol = (p: number) => named(p, ETH_P, 'ETH_P_');
+
+/**
+ * An interface index as strace prints it: `if_nametoindex("lo")` when an interface has it, else the
+ * number. Looked up in /sys/class/net: if_indextoname(3) would make its own socket and ioctl in this
+ * process, calls that would show up in the very strace the trace is compared with.
+ */
+export function ifIndex(index: number): string {
+  if (process.platform === 'linux' && index > 0) {
+    try {
+      for (const name of readdirSync('/sys/class/net')) {
+        if (Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8')) === index) return `if_nametoindex(${quote(Buffer.from(name))})`;
+      }
+    } catch {
+      // no sysfs: the number
+    }
+  }
+  return String(index);
+}
+
+/** A hardware address byte as strace prints sll_addr's: C's `%#02x` (00, 0x2, 0xfc). */
+const hexByte = (b: number) => (b === 0 ? '00' : `0x${b.toString(16)}`);
+
+/** struct sockaddr_ll's fields after sa_family, as strace prints them (at least sizeof bytes: the caller checks). */
+function formatSockaddrLl(b: Uint8Array, off: number, v: DataView): string {
+  const halen = b[off + L.sll_halen!];
+  const shown = Array.from(b.subarray(off + L.sll_addr!, off + L.sll_addr! + Math.min(halen, L.sll_addr_size!)), hexByte);
+  if (halen > L.sll_addr_size!) shown.push('...');
+  const ifindex = v.getInt32(L.sll_ifindex!, LITTLE);
+  return `sll_protocol=htons(${ethProtocol(v.getUint16(L.sll_protocol!, false))}), sll_ifindex=${ifIndex(ifindex)}, ` +
+    `sll_hatype=${named(v.getUint16(L.sll_hatype!, LITTLE), ARPHRD, 'ARPHRD_')}, ` +
+    `sll_pkttype=${named(b[off + L.sll_pkttype!], PKTTYPE, 'PACKET_')}, sll_halen=${halen}` +
+    (halen > 0 ? `, sll_addr=[${shown.join(', ')}]` : '');
+}
+
+/**
+ * setsockopt's struct packet_mreq (PACKET_ADD_MEMBERSHIP) as strace prints it:
+ * `{mr_ifindex=if_nametoindex("lo"), mr_type=PACKET_MR_PROMISC, mr_alen=0, mr_address=}`.
+ */
+export function formatPacketMreq(b: Uint8Array): string {
+  const l = native.optionLayouts.packet_mreq!;
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  const [ifi, type, alen, address] = ['mr_ifindex', 'mr_type', 'mr_alen', 'mr_address'].map((f) => l.fields[f]);
+  const len = v.getUint16(alen[0], LITTLE);
+  const bytes = b.subarray(address[0], address[0] + Math.min(len, address[1]));
+  return `{mr_ifindex=${ifIndex(v.getInt32(ifi[0], LITTLE))}, mr_type=${named(v.getUint16(type[0], LITTLE), MR_TYPE, 'PACKET_MR_')}, ` +
+    `mr_alen=${len}, mr_address=${Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join(':')}}`;
+}
+
+/** SO_ATTACH_FILTER's struct sock_fprog as strace prints it: the length, and where the program is. */
+export const formatFprog = (instructions: number) => `{len=${instructions}, filter=${pointer}}`;
 
 /**
  * An ioctl request as strace names it. On Linux SIOCINQ is FIONREAD's number and SIOCOUTQ TIOCOUTQ's
@@ -121,6 +198,9 @@ export function formatSockaddr(b: Uint8Array, off: number, len: number): string 
     const flow = v.getUint32(L.sin6_flowinfo, false);
     return `{${fam}, sin6_port=htons(${u16be(b, off + L.sin6_port)}), sin6_flowinfo=htonl(${flow}), inet_pton(AF_INET6, "${text}", &sin6_addr), sin6_scope_id=${v.getUint32(L.sin6_scope_id, LITTLE)}}`;
   }
+  // strace decodes a sockaddr_ll only when all of it is there (the 18 bytes getsockname returns on lo
+  // fall back to sa_data).
+  if (family === C.AF_PACKET && L.sockaddr_ll !== undefined && len >= L.sockaddr_ll) return `{${fam}, ${formatSockaddrLl(b, off, v)}}`;
   if (family === C.AF_UNIX) {
     const p = b.subarray(off + L.sun_path, off + len);
     if (p.length === 0) return `{${fam}}`;
@@ -199,6 +279,11 @@ function formatControl(ctrl: Uint8Array, len: number): string {
     } else if (level === C.SOL_SOCKET && type === C.SCM_CREDENTIALS && L.ucred !== undefined && dataLen >= L.ucred) {
       typeName = 'SCM_CREDENTIALS';
       shown = `{pid=${v.getInt32(dataOff + L.ucred_pid!, LITTLE)}, uid=${v.getUint32(dataOff + L.ucred_uid!, LITTLE)}, gid=${v.getUint32(dataOff + L.ucred_gid!, LITTLE)}}`;
+    } else if (level === C.SOL_SOCKET && type === C.SCM_TIMESTAMPNS && dataLen >= L.timespec) {
+      // Named as the option that asks for it (SO_TIMESTAMPNS_OLD on 64-bit Linux), as strace does.
+      typeName = OPTS.get(level)?.get(type) ?? 'SCM_TIMESTAMPNS';
+      const field = (at: number, size: number) => (size === 8 ? v.getBigInt64(dataOff + at, LITTLE) : v.getInt32(dataOff + at, LITTLE));
+      shown = `{tv_sec=${field(L.tv_sec, L.tv_sec_size)}, tv_nsec=${field(L.tv_nsec, L.tv_nsec_size)}}`;
     } else {
       typeName = OPTS.get(level)?.get(type) ?? String(type);
       shown = quote(ctrl.subarray(dataOff, dataOff + dataLen));

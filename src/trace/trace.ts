@@ -3,13 +3,14 @@
 // functions for formatting wrappers (format.ts prints), so when it is off the calls are the addon's
 // own: no cost at all.
 import { writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
 import {
-  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
+  AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
-  epollOp, ioctlRequest,
+  epollOp, formatFprog, formatPacketMreq, ioctlRequest,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -20,6 +21,29 @@ type Sink = (line: string) => void;
 const EPOLL_WAIT_IS_PWAIT = ['arm64', 'riscv64', 'loong64'].includes(process.arch);
 
 const original: Partial<Native> = {};
+
+const optionLayouts = native.optionLayouts as Record<string, { size: number; fields: Record<string, [number, number]> } | undefined>;
+const FILTER = optionLayouts.sock_filter?.size ?? 1;
+
+/**
+ * setsockopt's value as strace prints it: an int as [n], the structures it decodes (packet_mreq,
+ * sock_fprog) field by field and its pointer when they are cut short, other bytes as a string.
+ */
+function optionValue(level: number, name: number, v: Uint8Array): string {
+  if (level === C.SOL_PACKET && (name === C.PACKET_ADD_MEMBERSHIP || name === C.PACKET_DROP_MEMBERSHIP)) {
+    return v.length >= (optionLayouts.packet_mreq?.size ?? Infinity) ? formatPacketMreq(v) : pointer;
+  }
+  if (level === C.SOL_SOCKET && name === C.SO_ATTACH_FILTER) {
+    const fprog = optionLayouts.sock_fprog;
+    if (fprog === undefined || v.length < fprog.size) return pointer;
+    return formatFprog(new DataView(v.buffer, v.byteOffset, v.length).getUint16(fprog.fields.len[0], LITTLE));
+  }
+  return v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(v);
+}
+
+/** Whether getsockopt(level, name) is Linux's SO_GET_FILTER, whose optlen counts instructions. */
+const isGetFilter = (level: number, name: number) => level === C.SOL_SOCKET && name === C.SO_GET_FILTER && C.SO_GET_FILTER !== undefined;
+
 let sink: Sink | undefined;
 
 // After a fork, strace -f tells the processes apart by a `[pid N] ` before each line; so does the trace,
@@ -188,13 +212,26 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
   },
   setsockopt: (f) => (fd, level, name, v) => {
     const rc = f(fd, level, name, v);
-    const shown = v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(v);
-    emit(`setsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${shown}, ${v.length})`, rc);
+    emit(`setsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${optionValue(level, name, v)}, ${v.length})`, rc);
+    return rc;
+  },
+  // SO_ATTACH_FILTER: the struct sock_fprog the addon made, pointing at the program.
+  setsockoptFprog: (f) => (fd, level, name, program) => {
+    const rc = f(fd, level, name, program);
+    const size = optionLayouts.sock_fprog?.size ?? 0;
+    emit(`setsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${formatFprog(program.length / FILTER)}, ${size})`, rc);
     return rc;
   },
   getsockopt: (f) => (fd, level, name, out) => {
     const cap = out.length;
     const rc = f(fd, level, name, out);
+    if (isGetFilter(level, name)) {
+      // Read back, the filter is SO_GET_FILTER, its lengths in instructions (native/options.cc).
+      const asked = Math.floor(cap / FILTER);
+      const len = rc < 0 || rc / FILTER === asked ? `[${asked}]` : `[${asked} => ${rc / FILTER}]`;
+      emit(`getsockopt(${fd}, SOL_SOCKET, SO_GET_FILTER, ${pointer}, ${len})`, rc < 0 ? rc : 0);
+      return rc;
+    }
     const shown = rc < 0 ? pointer : rc === 4 ? `[${new DataView(out.buffer, out.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(out, rc);
     const len = rc < 0 || rc === cap ? `[${cap}]` : `[${cap} => ${rc}]`;
     emit(`getsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${shown}, ${len})`, rc < 0 ? rc : 0);
@@ -235,11 +272,22 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     emit(`sendmsg(${fd}, ${formatSentMsg(iov, name, control)}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)})`, rc);
     return rc;
   },
-  // The library always adds MSG_CMSG_CLOEXEC (native/message.cc); Linux echoes it in msg_flags.
-  recvmsg: (f) => (fd, iov, control, out, fl, info) => {
-    const rc = f(fd, iov, control, out, fl, info);
-    const all = fl | (C.MSG_CMSG_CLOEXEC ?? 0);
-    emit(`recvmsg(${fd}, ${rc >= 0 ? formatReceivedMsg(iov, rc, out, control, info[0], info[1]) : pointer}, ${flags(all, MSG_FLAGS)})`, rc);
+  // The library adds MSG_CMSG_CLOEXEC (native/message.cc); Linux echoes it in msg_flags. A socket that
+  // refuses it (packet(7): EINVAL) shows the three calls the addon made: the refusal, the SO_DOMAIN
+  // question, and the recvmsg without the flag. strace prints a failed recvmsg's msghdr as its namelen.
+  recvmsg: (f) => (fd, iov, control, out, fl, info, cloexec) => {
+    const rc = cloexec === undefined ? f(fd, iov, control, out, fl, info) : f(fd, iov, control, out, fl, info, cloexec);
+    const added = cloexec === false ? 0 : (C.MSG_CMSG_CLOEXEC ?? 0);
+    const line = (r: number, fls: number) =>
+      emit(`recvmsg(${fd}, ${r >= 0 ? formatReceivedMsg(iov, r, out, control, info[0], info[1]) : `{msg_namelen=${STORAGE}}`}, ${flags(fls, MSG_FLAGS)})`, r);
+    const domain = info[2];
+    if (domain === 0 || added === 0) {
+      line(rc, fl | added);
+      return rc;
+    }
+    line(-osConstants.errno.EINVAL, fl | added);
+    emit(`getsockopt(${fd}, SOL_SOCKET, SO_DOMAIN, ${domain > 0 ? `[${domain}]` : pointer}, [4])`, domain > 0 ? 0 : domain);
+    if (domain > 0 && domain !== C.AF_UNIX) line(rc, fl);
     return rc;
   },
   // glibc's waitpid(3) is wait4(2) with no rusage; the status is shown decoded, as strace decodes it.
@@ -280,6 +328,11 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
   getsockoptInt: (f) => (fd, level, name) => {
     const v = f(fd, level, name);
     const failed = v < -0x80000000;
+    if (isGetFilter(level, name)) {
+      // Asked for no instruction (none fits an int), the kernel answers how many there are.
+      emit(`getsockopt(${fd}, SOL_SOCKET, SO_GET_FILTER, ${pointer}, ${failed || v === 0 ? '[0]' : `[0 => ${v}]`})`, failed ? v + 2 ** 32 : 0);
+      return v;
+    }
     emit(`getsockopt(${fd}, ${SOL.get(level) ?? level}, ${OPTS.get(level)?.get(name) ?? name}, ${failed ? pointer : `[${v}]`}, [4])`, failed ? v + 2 ** 32 : 0);
     return v;
   },

@@ -151,7 +151,7 @@ export function write(fd: Fd, data: Data, count?: number, options?: AsyncOptions
     if (arguments.length > 4 || typeof options === 'number') throw noOffset('write', arguments.length, 4);
     const n = checkFd(fd, 'write');
     const b = bytesOf(data);
-        const len = checkCount(count, b.length, 'count');
+    const len = checkCount(count, b.length, 'count');
     const opts = checkOptions(options);
     // The usual case — nothing queued before it, and the kernel takes the bytes — is settled here,
     // before a closure is made for the wait; one that would block waits for writability first.

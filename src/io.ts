@@ -6,7 +6,8 @@ import { errnoException, invalidArgType } from './errors';
 import type { AddressOf } from './family';
 import type { Fd, SocketHandle } from './handle';
 import { checkFd } from './handle';
-import { type SockaddrInput, type SockaddrOut, addrOut, fillStruct, outLength, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { type SockaddrOut, addrOut, fillStruct, outLength, takeAddrOut, targetOf } from './addrout';
+import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import { checkBytes, checkCount, checkInt32 } from './validate';
 
 /** Bytes to send: a Buffer/Uint8Array (sent as is), or a string (sent as UTF-8). */

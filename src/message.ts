@@ -20,7 +20,8 @@ import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
 import { type Fd, SocketHandle, newHandle, checkFd } from './handle';
 import { type Data, bytesOf } from './io';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { addrOut, takeAddrOut, targetOf } from './addrout';
+import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import { INT32_MAX, checkBytes, checkInt, checkInt32 } from './validate';
 
 const L = native.layout;

@@ -24,7 +24,8 @@ import {
 import { type AsyncOptions, abortError, checkOptions } from './async/options';
 import { ReadWindow, wouldBlock } from './async/window';
 import { type PollFd, packPollFds, unpackRevents } from './select';
-import { type SockaddrInput, addrOut, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { addrOut, takeAddrOut, targetOf } from './addrout';
+import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import type { Accepted } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 

@@ -6,7 +6,8 @@ import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXE
 import { errnoException, invalidArgType, invalidArgValue } from './errors';
 import type { AddressOf } from './family';
 import { type Fd, SocketHandle, newHandle, beforeClose, checkFd } from './handle';
-import { type SockaddrInput, type SockaddrOut, addrOut, fillStruct, outLength, sockaddrBytes, takeAddrOut, targetOf } from './sockaddr';
+import { type SockaddrOut, addrOut, fillStruct, outLength, takeAddrOut, targetOf } from './addrout';
+import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import { checkInt32 } from './validate';
 
 /**

@@ -11,7 +11,7 @@ import {
   in6_addr, in_addr, inet_pton, listen, ntohs, recvfrom, sendto, sockaddr_in, sockaddr_in6, sockaddr_un, socket, socketpair,
   toStruct,
 } from '../src/index';
-import { addrOut } from '../src/sockaddr';
+import { addrOut } from '../src/addrout';
 import { fdCount, thrown, noLeakedFds, trackHandles } from './helpers';
 
 const LITTLE = endianness() === 'LE';

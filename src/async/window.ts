@@ -3,7 +3,7 @@
 import { native } from '../binding';
 import { EAGAIN, EWOULDBLOCK } from '../constants';
 import { errnoException } from '../errors';
-import { addrOut, decodeAddrSlot, takeAddrOut } from '../sockaddr';
+import { addrOut, decodeAddrSlot, takeAddrOut } from '../addrout';
 
 const { ARM_RECV, ARM_RECVFROM } = native.uv;
 

@@ -105,6 +105,23 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
   BS_CONST(IPPROTO_MPTCP);
 #endif
 
+  // IPv6 extension headers (ipv6(7), RFC 8200): the Next Header values a packet decoder walks or names
+#ifdef IPPROTO_HOPOPTS
+  BS_CONST(IPPROTO_HOPOPTS);
+#endif
+#ifdef IPPROTO_ROUTING
+  BS_CONST(IPPROTO_ROUTING);
+#endif
+#ifdef IPPROTO_FRAGMENT
+  BS_CONST(IPPROTO_FRAGMENT);
+#endif
+#ifdef IPPROTO_DSTOPTS
+  BS_CONST(IPPROTO_DSTOPTS);
+#endif
+#ifdef IPPROTO_NONE
+  BS_CONST(IPPROTO_NONE);
+#endif
+
   // Option levels
   BS_CONST(SOL_SOCKET);
 #ifdef SOL_IP
@@ -270,6 +287,29 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #endif
 #ifdef TCP_NOTSENT_LOWAT
   BS_CONST(TCP_NOTSENT_LOWAT);
+#endif
+
+  // TCP header option kinds (<netinet/tcp.h>, RFC 9293, 7323, 2018): what a captured segment carries
+#ifdef TCPOPT_EOL
+  BS_CONST(TCPOPT_EOL);
+#endif
+#ifdef TCPOPT_NOP
+  BS_CONST(TCPOPT_NOP);
+#endif
+#ifdef TCPOPT_MAXSEG
+  BS_CONST(TCPOPT_MAXSEG);
+#endif
+#ifdef TCPOPT_WINDOW
+  BS_CONST(TCPOPT_WINDOW);
+#endif
+#ifdef TCPOPT_SACK_PERMITTED
+  BS_CONST(TCPOPT_SACK_PERMITTED);
+#endif
+#ifdef TCPOPT_SACK
+  BS_CONST(TCPOPT_SACK);
+#endif
+#ifdef TCPOPT_TIMESTAMP
+  BS_CONST(TCPOPT_TIMESTAMP);
 #endif
 
 #ifdef __linux__
@@ -536,6 +576,9 @@ void RegisterConstants(Napi::Env env, Napi::Object exportsRoot) {
 #endif
 #ifdef ETH_P_ARP
   BS_CONST(ETH_P_ARP);
+#endif
+#ifdef ETH_P_RARP
+  BS_CONST(ETH_P_RARP);
 #endif
 #ifdef PACKET_HOST
   BS_CONST(PACKET_HOST);

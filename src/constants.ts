@@ -43,6 +43,13 @@ export const IPPROTO_SCTP: number | undefined = c.IPPROTO_SCTP;
 export const IPPROTO_UDPLITE: number | undefined = c.IPPROTO_UDPLITE;
 export const IPPROTO_MPTCP: number | undefined = c.IPPROTO_MPTCP;
 
+// IPv6 extension headers (ipv6(7), RFC 8200): the Next Header values a packet decoder walks or names
+export const IPPROTO_HOPOPTS: number | undefined = c.IPPROTO_HOPOPTS;
+export const IPPROTO_ROUTING: number | undefined = c.IPPROTO_ROUTING;
+export const IPPROTO_FRAGMENT: number | undefined = c.IPPROTO_FRAGMENT;
+export const IPPROTO_DSTOPTS: number | undefined = c.IPPROTO_DSTOPTS;
+export const IPPROTO_NONE: number | undefined = c.IPPROTO_NONE;
+
 // Option levels
 export const SOL_SOCKET: number = c.SOL_SOCKET;
 export const SOL_IP: number | undefined = c.SOL_IP;
@@ -117,6 +124,15 @@ export const TCP_CONGESTION: SockOpt<'string'> | undefined = c.TCP_CONGESTION as
 export const TCP_USER_TIMEOUT: SockOpt<'int'> | undefined = c.TCP_USER_TIMEOUT as never;
 export const TCP_FASTOPEN: SockOpt<'int'> | undefined = c.TCP_FASTOPEN as never;
 export const TCP_NOTSENT_LOWAT: SockOpt<'int'> | undefined = c.TCP_NOTSENT_LOWAT as never;
+
+// TCP header option kinds (<netinet/tcp.h>, RFC 9293, 7323, 2018): what a captured segment carries
+export const TCPOPT_EOL: number | undefined = c.TCPOPT_EOL;
+export const TCPOPT_NOP: number | undefined = c.TCPOPT_NOP;
+export const TCPOPT_MAXSEG: number | undefined = c.TCPOPT_MAXSEG;
+export const TCPOPT_WINDOW: number | undefined = c.TCPOPT_WINDOW;
+export const TCPOPT_SACK_PERMITTED: number | undefined = c.TCPOPT_SACK_PERMITTED;
+export const TCPOPT_SACK: number | undefined = c.TCPOPT_SACK;
+export const TCPOPT_TIMESTAMP: number | undefined = c.TCPOPT_TIMESTAMP;
 
 // TCP states, as tcpi_state in TCP_INFO reports them (an enum in <netinet/tcp.h>, hence no #ifdef each)
 export const TCP_ESTABLISHED: number | undefined = c.TCP_ESTABLISHED;
@@ -276,6 +292,7 @@ export const ETH_P_ALL: number | undefined = c.ETH_P_ALL;
 export const ETH_P_IP: number | undefined = c.ETH_P_IP;
 export const ETH_P_IPV6: number | undefined = c.ETH_P_IPV6;
 export const ETH_P_ARP: number | undefined = c.ETH_P_ARP;
+export const ETH_P_RARP: number | undefined = c.ETH_P_RARP;
 export const PACKET_HOST: number | undefined = c.PACKET_HOST;
 export const PACKET_BROADCAST: number | undefined = c.PACKET_BROADCAST;
 export const PACKET_MULTICAST: number | undefined = c.PACKET_MULTICAST;

@@ -183,6 +183,10 @@ describe('values', () => {
     expect([C.PACKET_HOST, C.PACKET_BROADCAST, C.PACKET_MULTICAST, C.PACKET_OTHERHOST, C.PACKET_OUTGOING]).toEqual([0, 1, 2, 3, 4]);
     expect([C.PACKET_ADD_MEMBERSHIP, C.PACKET_DROP_MEMBERSHIP]).toEqual([1, 2]);
     expect([C.ARPHRD_NETROM, C.ARPHRD_ETHER, C.ARPHRD_LOOPBACK, C.ARPHRD_NONE]).toEqual([0, 1, 772, 0xfffe]);
+    // The wire's numbers, which the capture decoder and filter compiler take from the headers too.
+    expect(C.ETH_P_RARP).toBe(0x8035);
+    expect([C.IPPROTO_HOPOPTS, C.IPPROTO_ROUTING, C.IPPROTO_FRAGMENT, C.IPPROTO_NONE, C.IPPROTO_DSTOPTS]).toEqual([0, 43, 44, 59, 60]);
+    expect([C.TCPOPT_EOL, C.TCPOPT_NOP, C.TCPOPT_MAXSEG, C.TCPOPT_WINDOW, C.TCPOPT_SACK_PERMITTED, C.TCPOPT_SACK, C.TCPOPT_TIMESTAMP]).toEqual([0, 1, 2, 3, 4, 5, 8]);
     expect([C.BPF_LD, C.BPF_H, C.BPF_ABS, C.BPF_JMP, C.BPF_JEQ, C.BPF_RET, C.BPF_K, C.BPF_MAXINSNS]).toEqual([0, 8, 0x20, 5, 0x10, 6, 0, 4096]);
     // SIOCINQ is FIONREAD, SIOCOUTQ TIOCOUTQ (linux/sockios.h); SO_GET_FILTER is SO_ATTACH_FILTER.
     expect(C.SIOCINQ).toBe(C.FIONREAD);

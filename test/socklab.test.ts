@@ -942,6 +942,55 @@ describe('socklab: interactive', () => {
     }
   });
 
+  // The issue's socklab points, as a student meets them at a terminal: the descriptor as the
+  // identifier, a call the kernel refuses at once says nothing of blocking, and TIME_WAIT in the table.
+  it.runIf(canRun('socklab in a real terminal needs tmux', hasCommand('tmux')))('in tmux: descriptors as ids, no "blocks" for a call refused at once, TIME_WAIT in the table', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'socklab-tmux-'));
+    const server = `socklab-test2-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8', timeout: 5000 });
+    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'lab').stdout;
+    const until = async (re: RegExp) => {
+      const deadline = Date.now() + 5000;
+      while (!re.test(screen())) {
+        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const type = async (line: string, then: RegExp) => {
+      tmux('send-keys', '-t', 'lab', '-l', line);
+      tmux('send-keys', '-t', 'lab', 'Enter');
+      await until(then);
+    };
+    try {
+      const cmd = `env LANG=C SOCKLAB_HISTORY=${path.join(dir, 'h')} ${process.execPath} ${cli}`;
+      expect(tmux('new-session', '-d', '-s', 'lab', '-x', '200', '-y', '50', cmd).status).toBe(0);
+      await until(/socklab>\s*$/m);
+      await type('passive 127.0.0.1 0', /getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab>\s*$/m);
+      const lfd = /^ {2}id (\d+) \(the descriptor\)$/m.exec(screen())![1];
+      const port = /getsockname\(\d+, 127\.0\.0\.1:(\d+)\) = 0/.exec(screen())![1];
+      // read(2) on a listening socket fails at once: no line saying it blocks.
+      await type(`read ${lfd}`, new RegExp(`^read\\(${lfd}, buf, 1024\\) = -1 ENOTCONN.*\\n(?:.*\\n)*?socklab>\\s*$`, 'm'));
+      expect(screen()).not.toContain('blocks');
+      await type('socket tcp', /^ {2}id (\d+) \(the descriptor\)\nsocklab>\s*$/m);
+      const cfd = [...screen().matchAll(/^ {2}id (\d+) \(the descriptor\)$/gm)].pop()![1];
+      // The number socket printed is what every command takes.
+      await type(`connect ${cfd} 127.0.0.1 ${port}`, new RegExp(`^connect\\(${cfd}, 127\\.0\\.0\\.1:${port}\\) = 0$`, 'm'));
+      await type(`accept ${lfd}`, /^ {2}id (\d+): connection from 127\.0\.0\.1:\d+\nsocklab>\s*$/m);
+      const afd = /^ {2}id (\d+): connection from/m.exec(screen())![1];
+      await type(`shutdown ${cfd} wr`, new RegExp(`^shutdown\\(${cfd}, SHUT_WR\\) = 0$`, 'm'));
+      await type(`close ${afd}`, new RegExp(`^close\\(${afd}\\) = 0$`, 'm'));
+      await type('sleep 0.2', /^socklab> sleep 0\.2\nsocklab>\s*$/m); // the peer's FIN comes meanwhile
+      await type('=', new RegExp(`^ *${cfd} +tcp +127\\.0\\.0\\.1:\\d+ +- +TIME_WAIT `, 'm'));
+      tmux('send-keys', '-t', 'lab', 'quit', 'Enter');
+      const deadline = Date.now() + 5000;
+      while (tmux('has-session', '-t', 'lab').status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(tmux('has-session', '-t', 'lab').status).not.toBe(0);
+    } finally {
+      tmux('kill-server');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // A real terminal emulator: .ci/run installs tmux, so CI always runs this.
   it.runIf(canRun('socklab in a real terminal needs tmux', hasCommand('tmux')))('in tmux: completion of commands, options and ids, and the prompt', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-tmux-'));

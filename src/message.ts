@@ -381,37 +381,64 @@ const withoutCloexec = new WeakSet<SocketHandle>();
  * Decoded: SCM_RIGHTS, SCM_CREDENTIALS, IP_PKTINFO, SCM_TIMESTAMPNS (`{ tv_sec, tv_nsec }`).
  */
 export function recvmsg<F extends number>(fd: SocketHandle<F> | number, msg: RecvMsgOptions): ReceivedMessage<F> {
+  const r = prepareRecvmsg<F>(fd, msg).call();
+  if (typeof r === 'number') throw errnoException(r, 'recvmsg');
+  return r;
+}
+
+/** @internal A recvmsg whose arguments are checked: `call()` makes the system call, as often as asked. */
+export interface PreparedRecvmsg<F extends number> {
+  /** The descriptor. */
+  fd: number;
+  flags: number;
+  /** The message, or the call's -errno (EAGAIN on a non-blocking socket with nothing queued). */
+  call(): ReceivedMessage<F> | number;
+}
+
+/**
+ * @internal recvmsg's checks, once, and the call, which the promises API makes again each time the
+ * descriptor is readable; a failure is returned as -errno rather than thrown.
+ */
+export function prepareRecvmsg<F extends number>(fd: SocketHandle<F> | number, msg: RecvMsgOptions): PreparedRecvmsg<F> {
   const n = checkFd(fd, 'recvmsg');
   if (msg === null || typeof msg !== 'object') throw invalidArgType('msg', 'an object ({ iov, controlLength?, flags? })', msg);
   // Array.from visits the holes of a sparse array (map would keep them, for the addon to trip on).
   const iov = Array.isArray(msg.iov) ? Array.from(msg.iov, (b, i) => checkBytes(b, `iov[${i}]`)) : [checkBytes(msg.iov, 'iov')];
   const length = msg.controlLength === undefined ? DEFAULT_CONTROL_LENGTH : checkInt(msg.controlLength, 'controlLength', 0, INT32_MAX);
   const flags = checkInt32(msg.flags ?? 0, 'flags');
-  let control: Uint8Array;
-  if (length <= DEFAULT_CONTROL_LENGTH) {
-    controlScratch ??= new Uint8Array(DEFAULT_CONTROL_LENGTH);
-    control = controlScratch.subarray(0, length);
-  } else {
-    control = new Uint8Array(length);
-  }
   const handle = fd instanceof SocketHandle ? fd : undefined;
-  const rc = handle !== undefined && withoutCloexec.has(handle)
-    ? native.recvmsg(n, iov, control, addrOut, flags, info, false)
-    : native.recvmsg(n, iov, control, addrOut, flags, info);
-  if (handle !== undefined && info[2] > 0 && info[2] !== AF_UNIX) withoutCloexec.add(handle);
-  if (rc < 0) throw errnoException(rc, 'recvmsg');
-  // Descriptors first: nothing between the system call and their handles can throw.
-  const cmsgs = decodeControl(control, info[0]);
-  // Linux echoes MSG_CMSG_CLOEXEC back in msg_flags (___sys_recvmsg seeds msg_flags with it); it is
-  // ours, not news about the message.
-  const msgFlags = info[1] & ~(MSG_CMSG_CLOEXEC ?? 0);
   return {
-    n: rc,
-    address: takeAddrOut() as AddressOf<F> | null,
-    control: cmsgs,
-    flags: msgFlags,
-    truncated: (msgFlags & MSG_TRUNC) !== 0,
-    controlTruncated: (msgFlags & MSG_CTRUNC) !== 0,
+    fd: n,
+    flags,
+    call(): ReceivedMessage<F> | number {
+      // The shared scratch is taken at each call, not kept: decoding copies everything out of it
+      // before the call returns, so an async call waiting in between holds nothing another overwrites.
+      let control: Uint8Array;
+      if (length <= DEFAULT_CONTROL_LENGTH) {
+        controlScratch ??= new Uint8Array(DEFAULT_CONTROL_LENGTH);
+        control = controlScratch.subarray(0, length);
+      } else {
+        control = new Uint8Array(length);
+      }
+      const rc = handle !== undefined && withoutCloexec.has(handle)
+        ? native.recvmsg(n, iov, control, addrOut, flags, info, false)
+        : native.recvmsg(n, iov, control, addrOut, flags, info);
+      if (handle !== undefined && info[2] > 0 && info[2] !== AF_UNIX) withoutCloexec.add(handle);
+      if (rc < 0) return rc;
+      // Descriptors first: nothing between the system call and their handles can throw.
+      const cmsgs = decodeControl(control, info[0]);
+      // Linux echoes MSG_CMSG_CLOEXEC back in msg_flags (___sys_recvmsg seeds msg_flags with it); it is
+      // ours, not news about the message.
+      const msgFlags = info[1] & ~(MSG_CMSG_CLOEXEC ?? 0);
+      return {
+        n: rc,
+        address: takeAddrOut() as AddressOf<F> | null,
+        control: cmsgs,
+        flags: msgFlags,
+        truncated: (msgFlags & MSG_TRUNC) !== 0,
+        controlTruncated: (msgFlags & MSG_CTRUNC) !== 0,
+      };
+    },
   };
 }
 

@@ -25,6 +25,7 @@ import { type AsyncOptions, abortError, checkOptions } from './async/options';
 import { ReadWindow, wouldBlock } from './async/window';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { addrOut, takeAddrOut, targetOf } from './addrout';
+import { type ReceivedMessage, type RecvMsgOptions, prepareRecvmsg } from './message';
 import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import type { Accepted } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
@@ -138,6 +139,27 @@ export function recvfrom<F extends number>(
         return rc === undefined ? undefined : { n: rc, address: takeAddrOut() as AddressOf<F> | null };
       };
     return operate<Received<F>>(n, 'recvfrom', checkOptions(options), call, flags === 0 ? READY_READ : 0);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * recvmsg(2) without blocking: resolves with the next message — its byte count, sender, decoded
+ * ancillary data (SCM_RIGHTS descriptors owned by handles, SCM_TIMESTAMPNS…) and `msg_flags` — as the
+ * synchronous recvmsg returns it. `msg.flags` as there (MSG_PEEK, MSG_TRUNC…; MSG_CMSG_CLOEXEC is added).
+ */
+export function recvmsg<F extends number>(
+  fd: SocketHandle<F> | number, msg: RecvMsgOptions, options?: AsyncOptions,
+): Promise<ReceivedMessage<F>> {
+  try {
+    const prepared = prepareRecvmsg<F>(fd, msg);
+    const call = () => {
+      const r = prepared.call();
+      return typeof r === 'number' ? (settle(r, 'recvmsg') as undefined) : r;
+    };
+    // With no flags, the call succeeds exactly when epoll says readable (as read and recv do).
+    return operate<ReceivedMessage<F>>(prepared.fd, 'recvmsg', checkOptions(options), call, prepared.flags === 0 ? READY_READ : 0);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  AF_INET, AF_UNIX, POLLIN, POLLOUT, SOCK_STREAM, type SocketHandle, bind, close, getNonBlocking, getsockname, listen,
-  read as readSync, socket, socketpair, write as writeSync,
+  AF_INET, AF_UNIX, MSG_TRUNC, POLLIN, POLLOUT, type RightsMessage, SCM_RIGHTS, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, type SocketHandle,
+  bind, close, getNonBlocking, getsockname, listen, read as readSync, sendmsg, socket, socketpair, write as writeSync,
 } from '../src/index';
 import * as p from '../src/promises';
 import { fdCount, tcpListener, trackHandles } from './helpers';
@@ -235,6 +235,30 @@ describe('promises: datagrams and poll', () => {
       expect(value!.address).toMatchObject({ address: '127.0.0.1', port: a.port });
     }
     await it.return(undefined);
+  });
+
+  it('recvmsg waits for a message and resolves as the sync call returns it: descriptors owned, flags, and abort', async () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM, 0).map(track);
+    const [x, y] = socketpair(AF_UNIX, SOCK_STREAM, 0).map(track);
+    const buf = Buffer.alloc(16);
+    const pending = p.recvmsg(b, { iov: buf });
+    await sleep(20); // it waits: nothing was sent
+    sendmsg(a, { iov: 'fd', control: [{ level: SOL_SOCKET, type: SCM_RIGHTS!, fds: [x] }] });
+    const m = await pending;
+    expect(m).toMatchObject({ n: 2, flags: 0, truncated: false, controlTruncated: false });
+    expect(buf.toString('latin1', 0, m.n)).toBe('fd');
+    const [passed] = (m.control[0] as RightsMessage).fds.map(track);
+    writeSync(passed, 'via the passed descriptor');
+    expect(readSync(y, Buffer.alloc(64))).toBe(25);
+    // MSG_TRUNC: a datagram longer than the buffer reports its real length.
+    sendmsg(a, { iov: 'a longer datagram' });
+    expect(await p.recvmsg(b, { iov: Buffer.alloc(4), flags: MSG_TRUNC })).toMatchObject({ n: 17, truncated: true });
+    const ac = new AbortController();
+    const aborted = p.recvmsg(b, { iov: buf }, { signal: ac.signal });
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(p.recvmsg(b, { iov: buf }, { timeout: 10 })).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recvmsg' });
+    await expect(p.recvmsg(b, null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   it('resolves poll with revents for the ready descriptor, and 0 on timeout', async () => {

@@ -32,6 +32,14 @@ export type {
 export { BPF_STMT, BPF_JUMP } from './filter';
 export type { SockFilter } from './filter';
 export { ioctl } from './ioctl';
+export { compileFilter, parseFilter, MAXIMUM_SNAPLEN } from './capture/compile';
+export type { FilterSpec, CaptureProtocol } from './capture/compile';
+export { decodePacket } from './capture/decode';
+export type {
+  DecodedPacket, EthernetHeader, ArpPacket, IpHeader, Ipv4Header, Ipv6Header, TcpHeader, TcpFlags, TcpOption, UdpHeader,
+  IcmpHeader, QuotedPacket,
+} from './capture/decode';
+
 export { setKeepAlive, getKeepAlive } from './keepalive';
 export type { KeepAlive } from './keepalive';
 export { fdOf, toNetSocket, toNetServer } from './interop';

@@ -39,6 +39,8 @@ export type {
   DecodedPacket, EthernetHeader, ArpPacket, IpHeader, Ipv4Header, Ipv6Header, TcpHeader, TcpFlags, TcpOption, UdpHeader,
   IcmpHeader, QuotedPacket,
 } from './capture/decode';
+export { openCapture, CaptureSocket } from './capture/source';
+export type { CaptureOptions, CapturedPacket } from './capture/source';
 
 export { setKeepAlive, getKeepAlive } from './keepalive';
 export type { KeepAlive } from './keepalive';

@@ -26,11 +26,13 @@ import { ReadWindow, wouldBlock } from './async/window';
 import { type PollFd, packPollFds, unpackRevents } from './select';
 import { addrOut, takeAddrOut, targetOf } from './addrout';
 import { type ReceivedMessage, type RecvMsgOptions, prepareRecvmsg } from './message';
+import { type AsyncRecvmsg, type CaptureStreamOptions, PacketStream } from './capture/stream';
 import { type SockaddrInput, sockaddrBytes } from './sockaddr';
 import type { Accepted } from './socket';
 import { checkCount, checkInt, checkInt32 } from './validate';
 
 export type { AsyncOptions } from './async/options';
+export type { CaptureStreamOptions, PacketStream } from './capture/stream';
 /** waitpid(2) without blocking the event loop (pidfd_open(2) + readiness): see fork.ts. */
 export { waitpidAsync as waitpid } from './async/waitpid';
 export type { WaitStatus } from './fork';
@@ -365,6 +367,25 @@ export async function poll<T extends Fd>(fds: PollFd<T>[], timeout = -1, options
     }
     for (const [fd, write] of queued) enqueue(fd, write, waiter);
   });
+}
+
+/**
+ * Captures the packets on interface `ifname` ('lo', 'eth0'), decoded, as an async iterator:
+ * ```ts
+ * for await (const p of capture('lo', { port: 8080, signal: AbortSignal.timeout(5000) })) {
+ *   console.log(p.ms, p.ip?.src, p.tcp?.flagString, p.tcp?.seq, p.length);
+ * }
+ * ```
+ * The packet socket (packet(7), CAP_NET_RAW) is opened before capture() returns, with its filter
+ * (`host`, `port`, `protocol`, or `filter: 'tcp and port 8080'`, compiled to classic BPF by the
+ * library: compileFilter) attached before the first packet, and SO_TIMESTAMPNS for the kernel's time
+ * of each; every packet is waited for with recvmsg here, never blocking the event loop. `break`, the
+ * signal, or `close()` ends it and closes the socket. A failure to open (EPERM without CAP_NET_RAW)
+ * rejects the first next(). On lo, each packet is shown once, as tcpdump -i lo shows it (see
+ * openCapture in the root module, which is the same capture read synchronously).
+ */
+export function capture(ifname: string, options?: CaptureStreamOptions): PacketStream {
+  return new PacketStream(ifname, options, recvmsg as AsyncRecvmsg);
 }
 
 /** Lets pending calls on `fd` keep the process alive (the default). */

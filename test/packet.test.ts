@@ -502,7 +502,9 @@ describe.runIf(asRoot)('AF_PACKET on lo (root)', () => {
         b.bind(u, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
         const port = b.getsockname(u).port;
         const s = b.socket(b.AF_PACKET, b.SOCK_RAW, b.htons(b.ETH_P_ALL));
+        // UDP (the IPv4 protocol byte, 23) to the port (36): other tests' TCP on lo may use the same number.
         b.setsockopt(s, b.SOL_SOCKET, b.SO_ATTACH_FILTER, [
+          b.BPF_STMT(b.BPF_LD | b.BPF_B | b.BPF_ABS, 23), b.BPF_JUMP(b.BPF_JMP | b.BPF_JEQ | b.BPF_K, b.IPPROTO_UDP, 0, 3),
           b.BPF_STMT(b.BPF_LD | b.BPF_H | b.BPF_ABS, 36), b.BPF_JUMP(b.BPF_JMP | b.BPF_JEQ | b.BPF_K, port, 0, 1),
           b.BPF_STMT(b.BPF_RET | b.BPF_K, 0x40000), b.BPF_STMT(b.BPF_RET | b.BPF_K, 0)]);
         b.bind(s, { family: b.AF_PACKET, protocol: b.ETH_P_ALL, ifindex: lo });
@@ -540,12 +542,12 @@ describe.runIf(asRoot)('AF_PACKET on lo (root)', () => {
       for (const re of [
         /^socket\(AF_PACKET, SOCK_RAW\|SOCK_CLOEXEC, htons\(ETH_P_ALL\)\) = \d+$/,
         /^bind\(\d+, \{sa_family=AF_PACKET, sll_protocol=htons\(ETH_P_ALL\), sll_ifindex=if_nametoindex\("lo"\), sll_hatype=ARPHRD_NETROM, sll_pkttype=PACKET_HOST, sll_halen=0\}, 20\) = 0$/,
-        /^setsockopt\(\d+, SOL_SOCKET, SO_ATTACH_FILTER, \{len=4, filter=0x…\}, 16\) = 0$/,
+        /^setsockopt\(\d+, SOL_SOCKET, SO_ATTACH_FILTER, \{len=6, filter=0x…\}, 16\) = 0$/,
         /^setsockopt\(\d+, SOL_SOCKET, SO_TIMESTAMPNS_OLD, \[1\], 4\) = 0$/,
         /^setsockopt\(\d+, SOL_PACKET, PACKET_ADD_MEMBERSHIP, \{mr_ifindex=if_nametoindex\("lo"\), mr_type=PACKET_MR_PROMISC, mr_alen=0, mr_address=\}, 16\) = 0$/,
         /^getsockname\(\d+, \{sa_family=AF_PACKET, sa_data=".*"\}, \[128 => 18\]\) = 0$/,
         /^getsockname\(\d+, \{sa_family=AF_PACKET, sa_data=".*"\}, \[20 => 18\]\) = 0$/,
-        /^getsockopt\(\d+, SOL_SOCKET, SO_GET_FILTER, 0x…, \[4096 => 4\]\) = 0$/,
+        /^getsockopt\(\d+, SOL_SOCKET, SO_GET_FILTER, 0x…, \[4096 => 6\]\) = 0$/,
         /^ioctl\(\d+, FIONREAD, \[47\]\) = 0$/,
         /^recvfrom\(\d+, ".*"\.\.\., 2048, 0, \{sa_family=AF_PACKET, sll_protocol=htons\(ETH_P_IP\), sll_ifindex=if_nametoindex\("lo"\), sll_hatype=ARPHRD_LOOPBACK, sll_pkttype=PACKET_OUTGOING, sll_halen=6, sll_addr=\[00, 00, 00, 00, 00, 00\]\}, \[128 => 20\]\) = 47$/,
         /^recvfrom\(\d+, ".*"\.\.\., 2048, 0, \{sa_family=AF_PACKET, .*\}, \[20\]\) = 47$/,

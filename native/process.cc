@@ -5,6 +5,9 @@
 #include "interrupt.h"
 #include "result.h"
 
+#include <cstring>
+#include <ctime>
+
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,6 +26,22 @@ Napi::Value Exit(const Napi::CallbackInfo& info) {
 
 Napi::Value GetPid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ::getpid());
+}
+
+// clock_gettime(CLOCK_REALTIME, out: Float64Array(2)) -> 0 or -errno; out = [tv_sec, tv_nsec]. The wire
+// trace (src/trace/wire.ts) stamps each call with it: the kernel stamps packets (SO_TIMESTAMPNS) with
+// this clock, and Node has none finer than Date.now()'s millisecond (performance.now() is monotonic).
+Napi::Value ClockRealtime(const Napi::CallbackInfo& info) {
+  uint8_t* raw;
+  size_t len;
+  if (!ArgBytes(info, 0, &raw, &len)) return {};
+  if (len < 2 * sizeof(double)) return Napi::Number::New(info.Env(), -EINVAL);
+  timespec ts;
+  int rc = ::clock_gettime(CLOCK_REALTIME, &ts);
+  if (rc < 0) return Result(info.Env(), rc, errno);
+  double out[2] = {static_cast<double>(ts.tv_sec), static_cast<double>(ts.tv_nsec)};
+  std::memcpy(raw, out, sizeof out);
+  return Napi::Number::New(info.Env(), 0);
 }
 
 Napi::Value GetPpid(const Napi::CallbackInfo& info) {
@@ -86,6 +105,7 @@ Napi::Value LoopRequests(const Napi::CallbackInfo& info) {
 void RegisterProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("_exit", Napi::Function::New(env, Exit, "_exit"));
   exports.Set("getpid", Napi::Function::New(env, GetPid, "getpid"));
+  exports.Set("clock_realtime", Napi::Function::New(env, ClockRealtime, "clock_realtime"));
   exports.Set("getppid", Napi::Function::New(env, GetPpid, "getppid"));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid, "waitpid"));
   exports.Set("pidfd_open", Napi::Function::New(env, PidfdOpen, "pidfd_open"));

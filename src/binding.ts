@@ -180,6 +180,8 @@ export interface Native {
   _exit(status: number): never;
   getpid(): number;
   getppid(): number;
+  /** clock_gettime(2) with CLOCK_REALTIME: 0 or -errno; `out` gets [tv_sec, tv_nsec]. */
+  clock_realtime(out: Float64Array): number;
   /** waitpid(2): pid, 0, or -errno; `out` gets [status, exited, code, signaled, signal, core, stopped, stopsig]. */
   waitpid(pid: number, options: number, out: Int32Array): number;
   /** pidfd_open(2): a close-on-exec descriptor readable once the process ends, or -errno (-ENOSYS). */

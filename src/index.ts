@@ -10,7 +10,7 @@ import './signals'; // a signal with a listener interrupts a blocking call (see 
 export * from './constants';
 export { htons, htonl, ntohs, ntohl } from './byteorder';
 export { SystemError } from './errors';
-export { trace } from './trace/trace';
+export { type TraceOptions, type TraceSink, trace } from './trace/trace';
 export { renderDiagram } from './trace/diagram';
 export type { ErrorTarget } from './errors';
 export type { AddressFamily, AddressOf, SockOpt } from './family';

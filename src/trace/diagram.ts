@@ -1,6 +1,8 @@
 // The sequence picture: a trace's calls laid out in a client column and a server column, with what
 // crosses the wire between them (SYN, data, FIN), as the course's slides draw a TCP or UDP exchange.
-// It reads trace lines (strace's format), so it works on a live trace or on a saved one.
+// It reads trace lines (strace's format), so it works on a live trace or on a saved one. With the
+// wire trace's packet lines among them (BSOCK_TRACE=wire), it draws the segments that were really
+// sent, each where the kernel stamped it; without, it guesses them from the calls.
 
 /** One traced call, parsed from its strace-format line. */
 interface Call {
@@ -29,6 +31,33 @@ function parse(line: string): Call | undefined {
   if (a) call.addr = `${a[2] ?? `[${a[3]}]`}:${a[1]}`;
   if (name === 'socket' || name === 'accept4' || name === 'accept') call.newFd = Number(rc);
   return call;
+}
+
+/** One packet line of the wire trace (src/trace/wire.ts): who sent it, and what it was. */
+interface Packet {
+  srcPort: number;
+  dstPort: number;
+  /** What the arrow says: SYN, SYN+ACK, ACK, PSH+ACK len 5, FIN+ACK, RST, UDP len 5… */
+  label: string;
+}
+
+const FLAG_NAMES: Record<string, string> = { S: 'SYN', F: 'FIN', R: 'RST', P: 'PSH', U: 'URG', E: 'ECE', W: 'CWR', '.': 'ACK' };
+
+/** A packet line (`  ── TIME IP A.P > B.Q: …`), or undefined for any other line. */
+function parsePacket(line: string): Packet | undefined {
+  const m = /^\s*── \d+\.\d+ IP6? \S+?\.(\d+) > \S+?\.(\d+): (.*)$/.exec(line);
+  if (!m) return undefined;
+  const [, src, dst, rest] = m;
+  const len = Number(/length (\d+)$/.exec(rest)?.[1] ?? 0);
+  const f = /^Flags \[([^\]]+)\]/.exec(rest);
+  let label: string;
+  if (f) {
+    const names = f[1] === 'none' ? ['none'] : [...f[1]].map((c) => FLAG_NAMES[c] ?? c);
+    label = `${names.join('+')}${len > 0 ? ` len ${len}` : ''}`;
+  } else {
+    label = `${rest.split(',')[0]}${len > 0 ? ` len ${len}` : ''}`;
+  }
+  return { srcPort: Number(src), dstPort: Number(dst), label };
 }
 
 type Side = 'client' | 'server';
@@ -118,19 +147,61 @@ function wire(c: Call, s: Sock): string | undefined {
 }
 
 /**
+ * The ports of the server's sockets: those a client connects or sends to, and those the server side
+ * binds or learns (getsockname). A packet from one of them goes from the server to the client.
+ */
+function serverPorts(rows: { c: Call; s: Sock }[]): Set<number> {
+  const ports = new Set<number>();
+  for (const { c, s } of rows) {
+    const port = Number(/:(\d+)$/.exec(c.addr ?? '')?.[1] ?? 0);
+    if (port === 0) continue;
+    if (s.side === 'client' && /^(connect|sendto)$/.test(c.name)) ports.add(port);
+    if (s.side === 'server' && /^(bind|getsockname)$/.test(c.name)) ports.add(port);
+  }
+  return ports;
+}
+
+type Row = { c: Call; s: Sock } | { p: Packet; from: Side };
+
+/**
  * Renders trace lines as a two-column sequence picture. `format` 'text' draws it for a terminal;
- * 'mermaid' writes a Mermaid sequenceDiagram for a web page (GitHub renders it).
+ * 'mermaid' writes a Mermaid sequenceDiagram for a web page (GitHub renders it). Packet lines from
+ * the wire trace are drawn as the arrows they were (the handshake's SYN, SYN+ACK, ACK between connect
+ * and accept, data and its ACKs, FIN, RST); with none, the calls' segments are guessed.
  */
 export function renderDiagram(lines: string[], format: 'text' | 'mermaid' = 'text'): string {
-  const calls = lines.map(parse).filter((c): c is Call => c !== undefined);
+  const items = lines.map((line) => parsePacket(line) ?? parse(line)).filter((x): x is Call | Packet => x !== undefined);
+  const calls = items.filter((x): x is Call => 'name' in x);
   const socks = assign(calls);
-  const rows = calls.map((c, i) => ({ c, s: socks[i] })).filter((r) => r.s.side !== undefined);
+  const callRows = calls.map((c, i) => ({ c, s: socks[i] }));
+  const real = items.length > calls.length;
+  const servers = serverPorts(callRows.filter((r) => r.s.side !== undefined));
+  const rows: Row[] = [];
+  let next = 0;
+  for (const x of items) {
+    if ('name' in x) {
+      const r = callRows[next++];
+      if (r.s.side !== undefined) rows.push(r);
+    } else if (servers.has(x.srcPort) || servers.has(x.dstPort)) {
+      rows.push({ p: x, from: servers.has(x.srcPort) ? 'server' : 'client' });
+    }
+  }
+  // Only the guesses: a call's wire() also marks a socket's FIN sent.
+  const guess = (c: Call, s: Sock) => {
+    const w = wire(c, s);
+    return real ? undefined : w;
+  };
   if (format === 'mermaid') {
     const out = ['sequenceDiagram', '    participant C as client', '    participant S as server'];
-    for (const { c, s } of rows) {
+    for (const r of rows) {
+      if ('p' in r) {
+        out.push(r.from === 'client' ? `    C-)S: ${r.p.label}` : `    S-)C: ${r.p.label}`);
+        continue;
+      }
+      const { c, s } = r;
       const me = s.side === 'client' ? 'C' : 'S';
       const other = s.side === 'client' ? 'S' : 'C';
-      const w = wire(c, s);
+      const w = guess(c, s);
       const label = short(c).replace(/"/g, "'").replace(/[;#]/g, ' ');
       if (w) out.push(`    ${me}-)${other}: ${label} [${w.replace(/"/g, "'")}]`);
       else out.push(`    Note over ${me}: ${label}`);
@@ -139,12 +210,18 @@ export function renderDiagram(lines: string[], format: 'text' | 'mermaid' = 'tex
   }
   const W = 44;
   const out = [`${'client'.padEnd(W)}${' '.repeat(22)}server`, `${'─'.repeat(W)}${' '.repeat(22)}${'─'.repeat(W)}`];
-  for (const { c, s } of rows) {
-    const w = wire(c, s);
+  const arrowOf = (w: string, client: boolean) => (client ? ` ${w.slice(0, 17)} ─▶ `.padStart(22, '─') : ` ◀─ ${w.slice(0, 17)} `.padEnd(22, '─'));
+  for (const r of rows) {
+    if ('p' in r) {
+      out.push(`${' '.repeat(W)}${arrowOf(r.p.label, r.from === 'client')}`.trimEnd());
+      continue;
+    }
+    const { c, s } = r;
+    const w = guess(c, s);
     const client = s.side === 'client';
     // A call that does not fit its column goes on below, indented: a result is never cut off.
     const [first, ...more] = wrap(short(c), W - 1);
-    const arrow = w ? (client ? ` ${w.slice(0, 17)} ─▶ `.padStart(22, '─') : ` ◀─ ${w.slice(0, 17)} `.padEnd(22, '─')) : ' '.repeat(22);
+    const arrow = w ? arrowOf(w, client) : ' '.repeat(22);
     out.push(client ? `${first.padEnd(W)}${arrow}`.trimEnd() : `${' '.repeat(W)}${arrow}${w ? ' ' : ''}${first}`);
     for (const rest of more) out.push(client ? `  ${rest}` : `${' '.repeat(W + 22 + (w ? 1 : 0))}  ${rest}`);
   }

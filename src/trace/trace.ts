@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
+import { type Instant, Wire, realtime } from './wire';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
@@ -46,12 +47,44 @@ const isGetFilter = (level: number, name: number) => level === C.SOL_SOCKET && n
 
 let sink: Sink | undefined;
 
+// BSOCK_TRACE=wire / trace({ wire: true }): the capture whose packets are printed between the calls,
+// and the CLOCK_REALTIME instant the call being printed began (undefined outside a wrapped call: a
+// line from the async API's watcher is stamped when it is printed). While the capture reads or is
+// opened or closed, `quiet` keeps its own calls (socket, bind, recvmsg, close…) out of the trace.
+let wire: Wire | undefined;
+let began: Instant | undefined;
+let quiet = false;
+
+/** Runs `fn` with the trace silent: the wire capture's own calls are not the program's. */
+function silently<T>(fn: () => T): T {
+  const was = quiet;
+  quiet = true;
+  try {
+    return fn();
+  } finally {
+    quiet = was;
+  }
+}
+
+/** Prints the program's packets stamped before `until` (all that are left without it). */
+function printPackets(until?: Instant): void {
+  const w = wire;
+  if (w === undefined || sink === undefined) return;
+  for (const line of silently(() => w.drain(until))) sink(line);
+}
+
 // After a fork, strace -f tells the processes apart by a `[pid N] ` before each line; so does the trace,
 // in both processes (the call itself is still padded to column 40, as strace pads it).
 let pidTag = '';
 
 function emit(call: string, rc: number, detail = ''): void {
-  sink?.(`${pidTag}${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`);
+  if (sink === undefined || quiet) return;
+  const line = `${pidTag}${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`;
+  if (wire !== undefined) {
+    wire.learn(line);
+    printPackets(began ?? realtime());
+  }
+  sink(line);
 }
 
 /**
@@ -91,6 +124,12 @@ export function traceWatch(fd: number, [type, epfd, rc, failed]: readonly [numbe
  * every line of either process starts with its pid.
  */
 export function traceFork(pid: number): void {
+  // Both processes hold the capture now; the parent alone reads it, or each would get half the packets.
+  if (pid === 0 && wire !== undefined) {
+    const w = wire;
+    wire = undefined;
+    silently(() => w.close(false));
+  }
   pidTag = `[pid ${String(process.pid).padStart(5)}] `;
   if (pid > 0) emit(`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=${pointer})`, pid);
 }
@@ -116,6 +155,7 @@ export const UNTRACED = {
   if_nameindex: 'a netlink exchange of the C library\'s own',
   getpid: 'no socket, and nothing to show',
   getppid: 'no socket, and nothing to show',
+  clock_realtime: 'the wire trace\'s own clock (vDSO: usually no system call), read around every call it stamps',
   _exit: 'ends the process: nothing would be printed after it',
   loopRequests: 'reads libuv\'s counters: no system call',
   setOwnedTable: 'bookkeeping of the addon: no system call',
@@ -354,12 +394,30 @@ export function onTraceChange(hook: () => void): void {
   traceChanged = hook;
 }
 
+/**
+ * `wrapped`, stamped: the instant the call begins (CLOCK_REALTIME, the packets' clock) is kept while
+ * it runs, so that its line comes after every packet stamped before it, and before every packet the
+ * call itself caused (connect's SYN is stamped after connect began).
+ */
+function stamped(wrapped: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args) => {
+    if (wire === undefined || quiet) return wrapped(...args);
+    const outer = began;
+    began = realtime();
+    try {
+      return wrapped(...args);
+    } finally {
+      began = outer;
+    }
+  };
+}
+
 function install(): void {
   for (const key of Object.keys(wrappers) as (keyof typeof wrappers)[]) {
     if (original[key] !== undefined || typeof native[key] !== 'function') continue;
     (original as Record<string, unknown>)[key] = native[key];
-    const wrap = wrappers[key] as (f: unknown) => unknown;
-    (native as unknown as Record<string, unknown>)[key] = wrap(native[key]);
+    const wrap = wrappers[key] as (f: unknown) => (...args: unknown[]) => unknown;
+    (native as unknown as Record<string, unknown>)[key] = stamped(wrap(native[key]));
   }
 }
 
@@ -368,32 +426,105 @@ function uninstall(): void {
   for (const key of Object.keys(original)) delete (original as Record<string, unknown>)[key];
 }
 
+/** Where trace() prints: stderr (`true`), a stream, or a function given each line. */
+export type TraceSink = true | NodeJS.WritableStream | ((line: string) => void);
+
+/** trace()'s options: where lines go, and whether the packets go with them. */
+export interface TraceOptions {
+  /** Where the lines go (default stderr). */
+  to?: TraceSink;
+  /**
+   * Also capture the loopback's packets (needs CAP_NET_RAW) and print those of the program's own
+   * sockets between its calls, each before the first call that began after the kernel stamped it, as
+   * tcpdump -nn -S prints it after a `  ── ` and its time. Without CAP_NET_RAW the trace says so once
+   * and goes on with the calls alone. Default: whether BSOCK_TRACE says `wire`.
+   */
+  wire?: boolean;
+}
+
+// BSOCK_TRACE=wire (or diagram:wire, mermaid:wire) asks for packets in any trace the process turns on,
+// the one a program turns on itself too (the tour's).
+const mode = process.env.BSOCK_TRACE;
+const wireByDefault = mode !== undefined && /(^|:)wire$/.test(mode);
+// Said once per process: a program that turns the trace on and off is not told again.
+let wireRefusalSaid = false;
+
+/** Opens the capture for the wire trace, or says once why there is none. */
+function startWire(): void {
+  if (wire !== undefined) return;
+  try {
+    // The loopback: a program talking to itself (the course's examples, the tests) sends every
+    // packet there. Another interface would be an option's name here (trace({ wire: 'eth0' })), its
+    // packets matched by the same ports; a program's traffic to another host leaves by the interface
+    // its route names (ip route get), which getsockname's address tells.
+    wire = silently(() => Wire.open('lo'));
+  } catch (e) {
+    if (!wireRefusalSaid) {
+      wireRefusalSaid = true;
+      const err = e as { syscall?: string; code?: string; message?: string };
+      const why = err.code === 'EPERM' || err.code === 'EACCES' ? 'capture needs CAP_NET_RAW: ' : '';
+      sink?.(`# BSOCK_TRACE=wire: no packets (${why}${err.syscall && err.code ? `${err.syscall} ${err.code}` : err.message})`);
+    }
+  }
+}
+
+/** Prints the packets left and closes the capture. */
+function stopWire(): void {
+  const w = wire;
+  if (w === undefined) return;
+  silently(() => w.close());
+  printPackets();
+  wire = undefined;
+}
+
+// At exit, the packets sent after the last call (the FIN of a socket closed by the process's end).
+let exitHooked = false;
+
 /**
  * Prints every system call this library makes, as strace(1) prints it, to stderr (`true`), to a
- * stream or function of your choice, or stops (`false`). `BSOCK_TRACE=1` in the environment turns it
- * on at load; `BSOCK_TRACE=diagram` (or `mermaid`) draws the calls as a client/server sequence picture
- * when the process exits. When off, calls go straight to the addon: tracing costs nothing.
+ * stream or function of your choice, or stops (`false`). `{ to, wire: true }` also prints the
+ * loopback's packets of the program's sockets between the calls (TraceOptions). `BSOCK_TRACE=1` in
+ * the environment turns it on at load; `BSOCK_TRACE=wire` with the packets; `BSOCK_TRACE=diagram`
+ * (or `mermaid`, and `diagram:wire`, `mermaid:wire` drawing the real segments) draws the calls as a
+ * client/server sequence picture when the process exits. When off, calls go straight to the addon:
+ * tracing costs nothing.
  */
-export function trace(on: boolean | NodeJS.WritableStream | ((line: string) => void)): void {
+export function trace(on: boolean | TraceSink | TraceOptions): void {
   if (on === false) {
+    stopWire();
     sink = undefined;
     uninstall();
     traceChanged?.();
     return;
   }
-  if (on === true) sink = (line) => writeSync(2, `${line}\n`);
-  else if (typeof on === 'function') sink = on;
-  else if (on && typeof (on as NodeJS.WritableStream).write === 'function') sink = (line) => (on as NodeJS.WritableStream).write(`${line}\n`);
-  else throw new TypeError('trace() takes true, false, a writable stream or a function');
+  let to: unknown = on;
+  let withWire = wireByDefault;
+  if (on !== null && typeof on === 'object' && typeof (on as NodeJS.WritableStream).write !== 'function') {
+    const options = on as TraceOptions;
+    if (options.wire !== undefined && typeof options.wire !== 'boolean') throw new TypeError('trace()\'s wire option is true or false');
+    to = options.to ?? true;
+    withWire = options.wire ?? wireByDefault;
+  }
+  if (to === true) sink = (line) => writeSync(2, `${line}\n`);
+  else if (typeof to === 'function') sink = to as Sink;
+  else if (to && typeof (to as NodeJS.WritableStream).write === 'function') sink = (line) => (to as NodeJS.WritableStream).write(`${line}\n`);
+  else throw new TypeError('trace() takes true, false, a writable stream, a function or { to, wire }');
+  if (withWire) startWire();
+  else stopWire();
+  if (wire !== undefined && !exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => stopWire());
+  }
   install();
   traceChanged?.();
 }
 
-const mode = process.env.BSOCK_TRACE;
 if (mode === '1') trace(true);
-else if (mode === 'diagram' || mode === 'mermaid') {
-  // Collect the calls and draw them when the process ends.
+else if (mode === 'wire') trace({ wire: true });
+else if (mode !== undefined && /^(diagram|mermaid)(:wire)?$/.test(mode)) {
+  // Collect the calls (and packets) and draw them when the process ends; the packets left are read
+  // first (the wire's exit hook was registered before this one, so it runs first).
   const lines: string[] = [];
-  trace((line) => lines.push(line));
-  process.on('exit', () => writeSync(2, renderDiagram(lines, mode === 'mermaid' ? 'mermaid' : 'text')));
+  trace({ to: (line) => lines.push(line), wire: wireByDefault });
+  process.on('exit', () => writeSync(2, renderDiagram(lines, mode.startsWith('mermaid') ? 'mermaid' : 'text')));
 }

@@ -16,9 +16,10 @@ import { statusCommands } from './commands/status';
 import { transferCommands } from './commands/transfer';
 import type { Messages } from './i18n';
 import { ParseError, UsageError, type Word, expand, stripComment, textOf, words } from './parse';
-import { type Kind, OPTIONS, type OptDef, findOption, optionValue, optionsFor, readOption } from './sockopts';
+import { type Kind, type OptDef, findOption, optionValue, optionsFor, readOption } from './sockopts';
 import { type Endpoint, type Line, type Outcome, calls, failed, render } from './strace';
 import { type Ctx, E, SIGINT, type Sock, type Spec, TIMEOUT, type Try } from './spec';
+import { ALIASES, complete } from './complete';
 import { missingArgs, nearest, withAnswer } from './usage';
 
 /** What a command line came to, for the shell's exit status. */
@@ -467,50 +468,10 @@ export class Session {
 
   /** readline's completer: what may come next at the end of `line` (a command, or the answer being asked for). */
   complete(line: string): [string[], string] {
-    const stripped = line.replace(/^\s*!([A-Z][A-Z0-9_]*)?\s*/, '');
-    const parts = stripped.split(/\s+/);
-    const last = parts[parts.length - 1];
-    const pick = (all: string[]) => {
-      const hits = all.filter((c) => c.startsWith(last));
-      return [hits.length ? hits : [], last] as [string[], string];
-    };
-    if (this.asking !== undefined) {
-      const arg = this.asking;
-      if (arg === 'ID') return pick(this.ids().map(String));
-      if (arg === 'HOST') return pick(HOSTS);
-      return pick(arg.includes('|') ? arg.split('|') : []);
-    }
-    if (parts.length <= 1) return pick(this.commandNames());
-    const name = ALIASES[parts[0]] ?? parts[0];
-    const spec = this.specs[name];
-    if (spec === undefined) return [[], last];
-    if (last.startsWith('-')) return pick(spec.flags ?? []);
-    const position = parts.slice(1, -1).filter((p) => !p.startsWith('-')).length;
-    let kind = spec.args[position];
-    if (name === 'connect' && position > 0 && !/^\d+$/.test(parts[1])) kind = spec.args[position + 1];
-    switch (kind) {
-      case 'id': return pick(this.ids().map(String));
-      case 'proto': return pick(['tcp', 'udp', 'raw']);
-      case 'v6': return pick(['v6']);
-      case 'how': return pick(['rd', 'wr', 'rdwr']);
-      case 'onoff': return pick(['on', 'off']);
-      case 'mode': return pick(['tcp', 'udp']);
-      case 'cmd': return pick(this.commandNames());
-      case 'host': case 'addr': return pick(HOSTS);
-      case 'opt': {
-        const s = this.socks.get(Number(parts[1]));
-        return pick((s ? optionsFor(s.kind, s.domain) : OPTIONS).map((o) => o.name));
-      }
-      case 'value': return pick(['on', 'off']);
-      default: return pick(spec.flags ?? []);
-    }
+    return complete(this, line);
   }
+
 }
-
-const ALIASES: Record<string, string> = { status: '=' };
-
-/** What Tab offers for a host. */
-const HOSTS = ['127.0.0.1', '::1', 'localhost', '*'];
 
 /** SO_RCVTIMEO/SO_SNDTIMEO in ms (0: none), to end an async wait as the kernel would. */
 function timeoutMs(fd: number, dir: 'in' | 'out'): number {

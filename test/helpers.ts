@@ -4,8 +4,20 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import {
-  AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, SystemError, accept, bind, connect, getsockname, listen, socket,
+  AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, type SocketHandle, SystemError, accept, bind, close, connect, getsockname, listen,
+  socket,
 } from '../src/index';
+
+/** A loopback port nobody uses right now (the kernel's choice, released at once). */
+export function freePort(): number {
+  const s = socket(AF_INET, SOCK_STREAM, 0);
+  try {
+    bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 });
+    return getsockname(s).port;
+  } finally {
+    close(s);
+  }
+}
 
 /** Open descriptors of this process, from /proc/self/fd (excluding the one readdir itself uses). */
 export function fdCount(): number {

@@ -6,10 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AF_INET, AF_INET6, SOCK_STREAM, bind, close, getsockname, socket } from '../src/index';
 import { messages } from '../src/cli/i18n';
 import { Session } from '../src/cli/session';
-import { canRun, hasCommand, hasIPv6Loopback } from './helpers';
+import { canRun, freePort, hasCommand, hasIPv6Loopback } from './helpers';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli', 'socklab.js');
@@ -102,16 +101,6 @@ const ESC = '(?:\\x1b\\[[\\d;]*[A-Za-z])*';
 const atPrompt = new RegExp(`socklab> ${ESC}$`);
 const ending = (text: string) => new RegExp(`${text}${ESC}$`);
 
-/** A loopback port nobody uses right now (the kernel's choice, then released). */
-function freePort(): number {
-  const s = socket(AF_INET, SOCK_STREAM, 0);
-  try {
-    bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 });
-    return getsockname(s).port;
-  } finally {
-    close(s);
-  }
-}
 
 /** The rows of the last `=` table in `out`, by socket id (its descriptor). */
 function table(out: string): Record<string, { proto: string; local: string; remote: string; state: string; rwx: string }> {

@@ -8,7 +8,6 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { AF_INET, SOCK_STREAM, bind, close, getsockname, socket } from '../src/index';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,16 +23,7 @@ afterEach(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A port nobody listens on right now (the kernel's choice, released at once). */
-export function freePort(): number {
-  const s = socket(AF_INET, SOCK_STREAM, 0);
-  try {
-    bind(s, { family: AF_INET, address: '127.0.0.1', port: 0 });
-    return getsockname(s).port;
-  } finally {
-    close(s);
-  }
-}
+export { freePort } from './helpers';
 
 /** A Python peer: the script runs with PORT set; its stdout is returned. Bounded by `timeout`. */
 export function python(script: string, port: number, timeout = 10_000): { done: Promise<string>; child: ChildProcess } {

@@ -190,6 +190,30 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     });
   }, 60_000);
 
+  it.runIf(asRoot)('on the tour (npm start), which turns the trace on itself: the handshake between connect and accept, and its picture draws SYN, SYN+ACK, ACK', async () => {
+    const tour = path.join(__dirname, '..', 'dist', 'examples', 'tour.js');
+    const child = spawn(process.execPath, [tour], { env: { ...process.env, BSOCK_TRACE: 'wire', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => (out += d));
+    child.stderr!.resume();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [status] = (await once(child, 'close')) as [number | null];
+    clearTimeout(timer);
+    children.delete(child);
+    expect(status, out).toBe(0);
+    const lines = out.split('\n');
+    const connect = lines.findIndex((l) => /^connect\(.*\) = 0$/.test(l));
+    const accept = lines.findIndex((l) => /^accept4\(.* = \d+$/.test(l));
+    const flags = lines.slice(connect, accept).filter((l) => PACKET.test(l)).map((l) => /Flags \[([^\]]+)\]/.exec(l)?.[1]);
+    expect(connect, out).toBeGreaterThan(0);
+    expect(flags).toEqual(['S', 'S.', '.']);
+    const picture = out.slice(out.lastIndexOf('client '));
+    expect(picture).toMatch(/─ SYN ─▶\n\s+◀─ SYN\+ACK ─+\n\s+─+ ACK ─▶\n\s+accept4\(/);
+    expect(out).not.toMatch(/AF_PACKET|SYN, SYN\+ACK, ACK ─▶/);
+  });
+
   it.runIf(asRoot)('trace({ to, wire: true }) prints the packets between the calls in this process, and trace(false) closes the capture', async () => {
     const b = await import('../src/index');
     const before = fdCount();

@@ -102,7 +102,10 @@ const PORT = /sin6?_port=htons\((\d+)\)/g;
  * The packets of the program's own sockets, read from a capture between its calls. The ports come
  * from the trace's own lines (bind's and connect's addresses, getsockname's, getpeername's and
  * accept's answers): a packet with one of them at either end is the program's. A port learnt late
- * still counts for the packets before it, as they are printed only once the next call is.
+ * still counts for the packets before it, as they are printed only once the next call is. Another
+ * program's packets on one of those ports would show too (a port is all a packet says of its socket).
+ * Between calls the packets wait in the capture socket's receive queue (SO_RCVBUF, packet(7)): a
+ * long stretch without calls on a busy loopback may see the kernel drop some of them there.
  */
 export class Wire {
   private readonly held: CapturedPacket[] = [];

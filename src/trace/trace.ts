@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
 import { renderDiagram } from './diagram';
+import { type Calls, type Untraced } from './untraced';
 import { type Instant, Wire, realtime } from './wire';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
@@ -134,38 +135,6 @@ export function traceFork(pid: number): void {
   if (pid > 0) emit(`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=${pointer})`, pid);
 }
 
-/** The addon's functions (its classes, Reactor and Poller, are not calls). */
-type Calls = { [K in keyof Native as Native[K] extends (...args: never[]) => unknown ? K : never]: Native[K] };
-
-/**
- * The native functions the trace does not print, each with its reason. Every other one must have a
- * wrapper below: the table's type makes a new native function without either a compile error.
- */
-export const UNTRACED = {
-  strerror: 'a C library function: no system call',
-  gai_strerror: 'a C library function: no system call',
-  inet_pton: 'a C library function: no system call',
-  inet_ntop: 'a C library function: no system call',
-  inet_aton: 'a C library function: no system call',
-  getaddrinfo: 'the resolver makes its own calls (files, a DNS socket): strace shows them, not one call',
-  getnameinfo: 'the resolver makes its own calls (files, a DNS socket): strace shows them, not one call',
-  gethostname: 'uname(2) inside the C library; not a socket call',
-  if_nametoindex: 'an ioctl on a socket of the C library\'s own',
-  if_indextoname: 'an ioctl on a socket of the C library\'s own',
-  if_nameindex: 'a netlink exchange of the C library\'s own',
-  getpid: 'no socket, and nothing to show',
-  getppid: 'no socket, and nothing to show',
-  clock_realtime: 'the wire trace\'s own clock (vDSO: usually no system call), read around every call it stamps',
-  _exit: 'ends the process: nothing would be printed after it',
-  loopRequests: 'reads libuv\'s counters: no system call',
-  setOwnedTable: 'bookkeeping of the addon: no system call',
-  setSignalDispatcher: 'bookkeeping of the addon: no system call',
-  registerThread: 'installs the Worker wake signal once (rt_sigaction): not a socket call',
-  wakeThread: 'signals a Worker\'s thread (tgkill) from a helper thread: not a socket call',
-  chainSignal: 'rt_sigaction on libuv\'s behalf: not a socket call',
-  sigpipeGuard: 'rt_sigaction on Node\'s behalf: not a socket call',
-} as const;
-type Untraced = keyof typeof UNTRACED;
 
 /** Wrappers for each native call: same arguments, same result, plus one strace-like line. */
 const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[K] } = {

@@ -264,9 +264,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     emit(`poll([${fds.join(', ')}], ${t.length / 3}, ${timeout})`, rc, rc > 0 ? ` ([${ready.join(', ')}])` : rc === 0 ? ' (Timeout)' : '');
     return rc;
   },
-  // glibc's select(3) is the pselect6 system call: a timespec, a NULL signal mask, and every set passed
-  // (an empty one is [], not NULL). The kernel writes back the time left, which strace shows; here it is
-  // measured around the call, to the microsecond glibc keeps.
+  // glibc's select(3) is the pselect6 system call: a timespec, a NULL signal mask, and the sets as the
+  // caller passed them (C's NULL is NULL, an empty set []). The kernel writes back the time left, which
+  // strace shows; here it is measured around the call, to the microsecond glibc keeps.
   select: (f) => (r, w, e, us, nfds) => {
     const before = [r, w, e].map((a) => (a === null ? null : [...a]));
     const start = us >= 0 ? process.hrtime.bigint() : 0n;

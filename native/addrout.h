@@ -62,7 +62,7 @@ inline bool ArgAddrIn(const Napi::CallbackInfo& info, size_t i, sockaddr_storage
   if (!ArgBytes(info, i, &data, &n)) return false;
   if (n > sizeof(*ss)) return Fail(info.Env(), "berkeley-sockets: sockaddr too long");
   std::memset(ss, 0, sizeof *ss);
-  std::memcpy(ss, data, n);
+  if (n > 0) std::memcpy(ss, data, n);  // an empty buffer's data may be NULL, which memcpy must not get
   *len = static_cast<socklen_t>(n);
   return true;
 }

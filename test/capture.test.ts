@@ -4,8 +4,7 @@
 // packet, in the same order, with the same bytes, lengths and microsecond timestamps, and tcpdump's
 // own reading of them. Capturing needs CAP_NET_RAW: those tests run as root (CI) and are skipped
 // elsewhere with the reason printed; without the capability, capture fails with EPERM.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +20,7 @@ import {
 } from '../src/index';
 import { type PacketStream, capture } from '../src/promises';
 import { canRun, hasCommand, isRoot, jsonReport, noLeakedFds, systemError, thrown, trackHandles } from './helpers';
+import { startTcpdump as tcpdump } from './tcpdump';
 
 const linux = process.platform === 'linux';
 const dist = path.join(__dirname, '..', 'dist');
@@ -242,7 +242,7 @@ describe.runIf(linux)('decodePacket: headers from a frame', () => {
       { kind: 1, name: 'nop' }, { kind: 3, name: 'wscale', wscale: 7 }, { kind: 5, name: 'sack', sack: [{ left: 1, right: 2 }] }, { kind: 0, name: 'eol' },
     ]);
     expect(d.undecoded).toBeUndefined();
-    const flag = (bits: number) => decodePacket(ether(ETH_P_IP!, ip4(IPPROTO_TCP, '1.1.1.1', '2.2.2.2', tcpSeg(1, 2, bits))), ARPHRD_LOOPBACK!).tcp!.flagString;
+    const flag = (bits: number) => decodePacket(ether(ETH_P_IP!, ip4(IPPROTO_TCP, '10.0.0.1', '10.0.0.2', tcpSeg(1, 2, bits))), ARPHRD_LOOPBACK!).tcp!.flagString;
     expect([0x02, 0x10, 0x18, 0x11, 0x04, 0x14, 0x00, 0xff].map(flag)).toEqual(['S', '.', 'P.', 'F.', 'R', 'R.', 'none', 'FSRPUEW.']);
   });
 
@@ -327,40 +327,20 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** tcpdump -i lo -w FILE -U, started and listening (its filter attached), with a way to stop it. */
+/** tcpdump on lo for `expr`, listening; stop(records) waits (at most 5 s) until it wrote that many packets, ends it and reads its file. */
 async function startTcpdump(expr: string): Promise<{ file: string; stop(records: number): Promise<PcapRecord[]> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bs-capture-'));
   dirs.push(dir);
-  const file = path.join(dir, 'lo.pcap');
-  // -Z root: Debian's tcpdump otherwise gives up root before opening FILE in a directory only root may write.
-  const child = spawn('tcpdump', ['-i', 'lo', '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start listening in 10 s: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
-  });
+  const dump = await tcpdump(expr, dir);
+  children.add(dump.child);
   return {
-    file,
-    // Waits (at most 5 s) until tcpdump has written `records` packets, then stops it (SIGINT, then SIGKILL).
+    file: dump.file,
     async stop(records: number) {
-      for (let i = 0; i < 100 && readPcap(file).length < records; i++) await sleep(50);
-      const closed = once(child, 'close');
-      child.kill('SIGINT');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await closed;
-      clearTimeout(killer);
-      children.delete(child);
-      expect(stderr).toMatch(/packets? captured/);
-      return readPcap(file);
+      for (let i = 0; i < 100 && readPcap(dump.file).length < records; i++) await sleep(50);
+      await dump.stop();
+      children.delete(dump.child);
+      expect(dump.stderr()).toMatch(/packets? captured/);
+      return readPcap(dump.file);
     },
   };
 }

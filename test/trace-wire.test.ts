@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { renderDiagram } from '../src/index';
 import { trace } from '../src/trace/trace';
 import { canRun, fdCount, hasCommand, isRoot } from './helpers';
+import { startTcpdump as tcpdump } from './tcpdump';
 
 const linux = process.platform === 'linux';
 const dist = path.join(__dirname, '..', 'dist', 'index.js');
@@ -79,37 +80,18 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: nu
   return { status, stderr };
 }
 
-/** tcpdump -i lo -w FILE -U, started and listening; stop() ends it and returns its -nn -tt -S reading. */
+/** tcpdump on lo for `expr`, listening; stop() ends it and returns its -nn -tt -S reading. */
 async function startTcpdump(expr: string): Promise<{ stop(): Promise<string[]> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bs-wire-'));
   dirs.push(dir);
-  const file = path.join(dir, 'lo.pcap');
-  // -Z root: Debian's tcpdump otherwise gives up root before opening FILE in a directory only root may write.
-  const child = spawn('tcpdump', ['-i', 'lo', '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start listening in 10 s: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));
-  });
+  const dump = await tcpdump(expr, dir);
+  children.add(dump.child);
   return {
     async stop() {
       await new Promise((r) => setTimeout(r, 200)); // -U writes each packet as it comes; a moment for the last
-      const closed = once(child, 'close');
-      child.kill('SIGINT');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await closed;
-      clearTimeout(killer);
-      children.delete(child);
-      const text = execFileSync('tcpdump', ['-r', file, '-nn', '-tt', '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      await dump.stop();
+      children.delete(dump.child);
+      const text = execFileSync('tcpdump', ['-r', dump.file, '-nn', '-tt', '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       return text.split('\n').filter((l) => /^\d/.test(l));
     },
   };

@@ -1,6 +1,7 @@
 // socklab's Tab completion (readline's completer): what may come next at the end of a line — a command,
 // its words, socket ids, option names and flags — or the answer to the argument being asked for.
 import type { Session } from './session';
+import { interfaceNames } from './commands/capture';
 import { OPTIONS, optionsFor } from './sockopts';
 
 /** Command names typed for others: `status` is `=`. */
@@ -39,6 +40,7 @@ export function complete(session: Session, line: string): [string[], string] {
     case 'how': return pick(['rd', 'wr', 'rdwr']);
     case 'onoff': return pick(['on', 'off']);
     case 'mode': return pick(['tcp', 'udp']);
+    case 'ifname': return pick(parts[1] === 'on' ? interfaceNames() : []);
     case 'cmd': return pick(session.commandNames());
     case 'host': case 'addr': return pick(HOSTS);
     case 'opt': {

@@ -61,6 +61,10 @@ export interface Messages {
   udpState(s: 'unbound' | 'bound' | 'connected'): string;
   legend: string;
   traceIs(on: boolean): string;
+  /** `capture`'s state: on an interface (and the capture's own descriptor), or off. */
+  captureIs(ifname: string | undefined, fd: number | undefined): string;
+  /** `capture on` refused: the call and its errno; needsRaw when the reason is CAP_NET_RAW. */
+  captureFailed(ifname: string, why: string, needsRaw: boolean): string;
   modeIs(mode: string): string;
   keepalive(on: boolean, idle: number, intvl: number, cnt: number): string;
   resolved(n: number): string;
@@ -139,6 +143,11 @@ const en: Messages = {
   udpState: (s) => s,
   legend: 'R: a read (or accept) would not block; W: a write would not block; X: urgent data or an exceptional condition',
   traceIs: (on) => (on ? 'trace on: each system call as strace shows it' : 'trace off'),
+  captureIs: (ifname, fd) => (ifname === undefined ? 'capture off'
+    : `capture on ${ifname}: the packets of the lab's sockets (by their ports), as tcpdump -nn -S prints them, after each command and at the prompt\n` +
+      `  (descriptor ${fd} is the capture's packet socket, not a lab socket)`),
+  captureFailed: (ifname, why, needsRaw) => `capture on ${ifname}: ${why}` +
+    (needsRaw ? '\n  capturing packets needs CAP_NET_RAW (root): the lab goes on without them' : ''),
   modeIs: (mode) => `mode ${mode}: passive and connect HOST PORT make ${mode} sockets`,
   keepalive: (on, idle, intvl, cnt) => on
     ? `  keepalive on: first probe after ${idle} s of silence, then every ${intvl} s; a dead peer is detected after about ${idle} + ${intvl} × ${cnt} = ${idle + intvl * cnt} s`
@@ -231,6 +240,11 @@ const fr: Messages = {
   udpState: (s) => ({ unbound: 'non liée', bound: 'liée', connected: 'connectée' })[s],
   legend: "R : une lecture (ou accept) ne bloquerait pas ; W : une écriture ne bloquerait pas ; X : données urgentes ou condition exceptionnelle",
   traceIs: (on) => (on ? 'trace on : chaque appel système comme strace le montre' : 'trace off'),
+  captureIs: (ifname, fd) => (ifname === undefined ? 'capture off'
+    : `capture on ${ifname} : les paquets des sockets du lab (par leurs ports), comme tcpdump -nn -S les affiche, après chaque commande et à l'invite\n` +
+      `  (le descripteur ${fd} est la socket de capture, pas une socket du lab)`),
+  captureFailed: (ifname, why, needsRaw) => `capture on ${ifname} : ${why}` +
+    (needsRaw ? "\n  capturer les paquets demande CAP_NET_RAW (root) : le lab continue sans eux" : ''),
   modeIs: (mode) => `mode ${mode} : passive et connect HÔTE PORT créent des sockets ${mode}`,
   keepalive: (on, idle, intvl, cnt) => on
     ? `  keepalive actif : première sonde après ${idle} s de silence, puis toutes les ${intvl} s ; un pair mort est détecté après environ ${idle} + ${intvl} × ${cnt} = ${idle + intvl * cnt} s`

@@ -10,6 +10,7 @@ import {
 } from '../index';
 import * as S from '../index';
 import * as A from '../promises';
+import { LabCapture } from './commands/capture';
 import { optionCommands } from './commands/options';
 import { socketCommands } from './commands/sockets';
 import { statusCommands } from './commands/status';
@@ -46,6 +47,8 @@ export class Session {
   /** How many sockets this session has made, for ${idN}. */
   private made = 0;
   pending?: AbortController;
+  /** `capture on`: the packets of the lab's sockets, shown after each command (commands/capture.ts). */
+  readonly capture = new LabCapture(this);
   /**
    * Set by an interactive front end: asks for one missing argument (the prompt is `label`) and resolves
    * to the answer, or to undefined when none came (end of input, Ctrl-C). Unset, as for a script, which
@@ -73,7 +76,7 @@ export class Session {
     return [...this.socks.keys()].sort((a, b) => a - b);
   }
 
-  /** Closes every socket (when the shell leaves). */
+  /** Closes every socket (when the shell leaves), then the capture, once it printed their last packets. */
   closeAll(): void {
     for (const s of this.socks.values()) {
       try {
@@ -83,6 +86,7 @@ export class Session {
       }
     }
     this.socks.clear();
+    this.capture.close();
   }
 
   /** Runs one command line. Never throws: mistakes are printed and reported as 'usage'. */

@@ -136,6 +136,25 @@ function main(): void {
       process.stdout.write(prompt());
       promptShown = true;
     }
+    session.capture.watchIdle(printAbovePrompt);
+  };
+
+  /**
+   * `capture on`: packets that come while the lab waits at its prompt are printed above it, and the
+   * prompt is drawn again below them with the line being typed (readline's refresh starts `prevRows`
+   * rows up: the lines are written from the prompt's first row, so it starts from there).
+   */
+  const printAbovePrompt = (lines: string[]) => {
+    if (stopped || eof || running || answering !== undefined) return;
+    if (tty) {
+      const r = rl as unknown as { prevRows?: number };
+      readline.moveCursor(process.stdout, 0, -rl.getCursorPos().rows);
+      readline.cursorTo(process.stdout, 0);
+      readline.clearScreenDown(process.stdout);
+      for (const line of lines) out(line);
+      r.prevRows = 0;
+      rl.prompt(true);
+    } else process.stdout.write(`\n${lines.map((l) => `${l}\n`).join('')}${prompt()}`);
   };
 
   const finish = () => {
@@ -204,6 +223,7 @@ function main(): void {
     const ex = EXPECT.exec(trimmed);
     const expect = ex ? ex[1] ?? '' : undefined;
     const done: Done = await session.execute(ex ? trimmed.slice(ex[0].length) : trimmed);
+    session.capture.show(); // the packets since the last command, after this one's output
     if (tty && done.completed !== undefined) {
       const h = rlHistory();
       if (h[0] === trimmed) h.shift();
@@ -245,6 +265,7 @@ function main(): void {
 
   rl.on('line', (text) => {
     ++lineNo;
+    session.capture.stopIdle();
     if (answering !== undefined) {
       const answer = answering;
       answering = undefined;

@@ -32,7 +32,7 @@ export const MAX_READ = 1 << 20;
 export const BACKLOG = 5;
 
 /** What each command takes, for parsing, `help` and Tab completion. */
-export type Arg = 'id' | 'proto' | 'v6' | 'host' | 'port' | 'n' | 'text' | 'how' | 'opt' | 'value' | 'onoff' | 'mode' | 'cmd' | 'group' | 'ifaddr' | 'secs' | 'service' | 'addr';
+export type Arg = 'id' | 'proto' | 'v6' | 'host' | 'port' | 'n' | 'text' | 'how' | 'opt' | 'value' | 'onoff' | 'mode' | 'cmd' | 'group' | 'ifaddr' | 'ifname' | 'secs' | 'service' | 'addr';
 export interface Spec {
   usage: string;
   /** What `help` says of it, in each language socklab speaks. */

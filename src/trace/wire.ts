@@ -120,7 +120,12 @@ export class Wire {
 
   /** Learns the ports named in one trace line. */
   learn(line: string): void {
-    for (const m of line.matchAll(PORT)) if (m[1] !== '0') this.ports.add(Number(m[1]));
+    for (const m of line.matchAll(PORT)) this.watch(Number(m[1]));
+  }
+
+  /** Counts `port` as the program's (socklab's capture learns its sockets' ports from getsockname(2)). */
+  watch(port: number): void {
+    if (port !== 0) this.ports.add(port);
   }
 
   /** Reads what is queued (at most `max` packets, so a flood cannot hold the program) into `held`. */

@@ -5,6 +5,7 @@ import { endianness } from 'node:os';
 import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_INFO, getpeername, getsockname, getsockopt, inet_pton, select } from '../../index';
 import * as S from '../../index';
 import { UsageError } from '../parse';
+import { captureCommands } from './capture';
 import type { Session } from '../session';
 import type { Kind } from '../sockopts';
 import { E, type Spec } from '../spec';
@@ -42,6 +43,7 @@ export function statusCommands(lab: Session): Record<string, Spec> {
         lab.out(m.traceIs(lab.trace));
       },
     },
+    ...captureCommands(lab),
     mode: {
       usage: 'mode [tcp|udp]',
       help: {

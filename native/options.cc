@@ -49,7 +49,7 @@ Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
   int rc = ::getsockopt(fd, level, name, raw, &len);
   int err = errno;
   if (rc < 0) return Napi::Number::New(info.Env(), -static_cast<double>(err) - 4294967296.0);
-  if (unit != 1) return Napi::Number::New(info.Env(), static_cast<double>(len));
+  if (unit != 1) return Int(info.Env(), static_cast<double>(len));
   // Some options are a single byte or short on Linux (IP_MULTICAST_LOOP may be read as a char).
   int value = 0;
   if (len >= sizeof(int)) {
@@ -61,7 +61,7 @@ Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
   } else if (len == 1) {
     value = raw[0];
   }
-  return Napi::Number::New(info.Env(), value);
+  return Int(info.Env(), value);
 }
 
 // setsockopt(fd, level, name, bytes) -> 0 | -errno

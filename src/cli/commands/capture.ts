@@ -125,8 +125,8 @@ export function captureCommands(lab: Session): Record<string, Spec> {
     capture: {
       usage: 'capture [on [IFNAME]|off]',
       help: {
-        en: 'capture on: the packets of the lab\'s sockets (those with their ports) on IFNAME (default lo), as tcpdump -nn -S, after each command; needs CAP_NET_RAW',
-        fr: 'capture on : les paquets des sockets du lab (ceux de leurs ports) sur IFNAME (lo par défaut), comme tcpdump -nn -S, après chaque commande ; demande CAP_NET_RAW',
+        en: 'capture on: the packets of the lab\'s sockets (matched by their ports) on IFNAME (default lo), as tcpdump -nn -S prints them, after each command and at the prompt; off stops; needs CAP_NET_RAW',
+        fr: "capture on : les paquets des sockets du lab (reconnus à leurs ports) sur IFNAME (lo par défaut), comme tcpdump -nn -S les affiche, après chaque commande et à l'invite ; off arrête ; demande CAP_NET_RAW",
       },
       args: ['onoff', 'ifname'],
       run: (c) => {

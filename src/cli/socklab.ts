@@ -145,7 +145,10 @@ function main(): void {
    * rows up: the lines are written from the prompt's first row, so it starts from there).
    */
   const printAbovePrompt = (lines: string[]) => {
-    if (stopped || eof || running || answering !== undefined) return;
+    if (stopped || eof || running || answering !== undefined) {
+      for (const line of lines) out(line); // not at the prompt (leaving): printed all the same
+      return;
+    }
     if (tty) {
       const r = rl as unknown as { prevRows?: number };
       readline.moveCursor(process.stdout, 0, -rl.getCursorPos().rows);
@@ -223,7 +226,7 @@ function main(): void {
     const ex = EXPECT.exec(trimmed);
     const expect = ex ? ex[1] ?? '' : undefined;
     const done: Done = await session.execute(ex ? trimmed.slice(ex[0].length) : trimmed);
-    session.capture.show(); // the packets since the last command, after this one's output
+    await session.capture.show(); // the packets since the last command, after this one's output
     if (tty && done.completed !== undefined) {
       const h = rlHistory();
       if (h[0] === trimmed) h.shift();

@@ -12,6 +12,9 @@ import type { Spec } from '../spec';
 
 /** How long the idle watch lets a burst (a handshake, a reply and its ACK) come in, to print it as one block. */
 const SETTLE_MS = 50;
+/** After a command: how long the capture must be quiet before its packets are printed, and how many tries. */
+const QUIET_MS = 5;
+const QUIET_TRIES = 10;
 
 /**
  * The lab's capture, when on: a packet socket on one interface, read after each command and, while
@@ -69,9 +72,21 @@ export class LabCapture {
     return this.wire.drain();
   }
 
-  /** Prints the lab's packets captured since the last time (after each command). */
-  show(): void {
-    for (const line of this.lines()) this.lab.out(line);
+  /**
+   * Prints the lab's packets captured since the last time (after each command), once the capture has
+   * been quiet for QUIET_MS: on the loopback the answer to a segment (the handshake's last ACK, the ACK
+   * of data) is sent from the softirq that received it, which may run just after the call returned.
+   * Bounded: at most QUIET_TRIES polls, however busy the interface.
+   */
+  async show(): Promise<void> {
+    const fd = this.socket;
+    if (fd === undefined) return;
+    const lines = this.lines();
+    for (let i = 0; i < QUIET_TRIES && !fd.closed; i++) {
+      if ((await A.poll([{ fd, events: POLLIN! }], QUIET_MS)) === 0) break;
+      lines.push(...this.lines());
+    }
+    for (const line of lines) this.lab.out(line);
   }
 
   /**

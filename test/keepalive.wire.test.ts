@@ -1,12 +1,13 @@
 // Keepalive, proven on the wire and against a dead peer. Needs root, tcpdump, iptables and network
 // namespaces: CI runs these (a missing tool there is a failure); elsewhere they skip with a reason.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { close, getsockname, read, setKeepAlive, write } from '../src/index';
 import { canRun, hasCommand, isRoot, tcpPair } from './helpers';
+import { startTcpdump } from './tcpdump';
 
 const dist = path.join(__dirname, '..', 'dist');
 const wire = canRun('tcpdump on lo needs root and tcpdump', isRoot && hasCommand('tcpdump'));
@@ -145,23 +146,223 @@ describe.runIf(netns)('a dead peer (network namespace + iptables)', () => {
   }, 20_000);
 });
 
-describe.runIf(wire && netns)('the keepalive lab (npm run keepalive-lab)', () => {
-  it('shows answered probes, then unanswered ones, then ETIMEDOUT after idle + interval × count', async () => {
-    const lab = spawn(process.execPath, [path.join(dist, 'examples', 'keepalive-lab.js'), '--idle', '1', '--interval', '1', '--count', '2'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+// ---- The keepalive lab (examples/keepalive-lab.ts) ---------------------------------------------
+
+const lab = path.join(dist, 'examples', 'keepalive-lab.js');
+const labNeeds = canRun('the keepalive lab\'s dead peer needs root, unshare, nsenter, ip, iptables, and tcpdump as the witness',
+  isRoot && hasCommand('unshare') && hasCommand('nsenter') && hasCommand('ip') && hasCommand('iptables') && hasCommand('tcpdump'));
+const withoutRaw = canRun('dropping CAP_NET_RAW needs root and setpriv', isRoot && hasCommand('setpriv') && hasCommand('unshare') && hasCommand('iptables') && hasCommand('ip'));
+
+/** Where `cmd` is on the test's PATH. */
+function which(cmd: string): string {
+  return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+}
+
+/** Runs the lab (node ARGS…) to its end, at most `ms`; its stdout and exit code. */
+function runLab(cmd: string, args: string[], env: NodeJS.ProcessEnv, ms: number): Promise<{ out: string; code: number | null }> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  children.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), ms);
+  return new Promise((resolve) => child.on('exit', (code) => {
+    clearTimeout(killer);
+    resolve({ out, code });
+  }));
+}
+
+/** A packet as the lab printed it, or as tcpdump -nn -S -tt printed it, with sequence numbers relative to each side's SYN. */
+interface Seen {
+  conn: number; // the client's port
+  dir: 'client → server' | 'server → client';
+  flags: string;
+  seq?: number;
+  ack?: number;
+  length: number;
+  t: number; // the lab: seconds since its base; tcpdump: seconds since the Epoch
+}
+
+/** The lab's packet lines, each under the last "client 127.0.0.1:P → server 127.0.0.1:Q" before it; and the server's port. */
+function labPackets(out: string): { packets: Seen[]; server: number } {
+  const packets: Seen[] = [];
+  let conn = 0;
+  let server = 0;
+  for (const line of out.split('\n')) {
+    const c = /^client 127\.0\.0\.1:(\d+) → server 127\.0\.0\.1:(\d+)$/.exec(line);
+    if (c) [conn, server] = [Number(c[1]), Number(c[2])];
+    const m = /^\s+\+(\d+\.\d+) s {2}(client → server|server → client) {2}Flags \[([^\]]+)\], seq (\d+)(?::\d+)?(?:, ack (\d+))?, length (\d+)/.exec(line);
+    if (m) {
+      packets.push({
+        conn, dir: m[2] as Seen['dir'], flags: m[3], seq: Number(m[4]), ack: m[5] === undefined ? undefined : Number(m[5]), length: Number(m[6]), t: Number(m[1]),
+      });
+    }
+  }
+  return { packets, server };
+}
+
+/**
+ * tcpdump -r FILE -nn -S -tt -x: absolute numbers made relative to each side's SYN, as the lab prints
+ * them (and tcpdump without -S). tcpdump prints seq only for data, SYN, FIN and RST; for the others (a
+ * keepalive probe's is the point) it is read from the bytes -x dumps (the IP header on: seq is the
+ * TCP header's bytes 4..7).
+ */
+function tcpdumpPackets(file: string, server: number): Seen[] {
+  const text = execFileSync('tcpdump', ['-r', file, '-nn', '-S', '-tt', '-x'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines: { line: string; bytes: number[] }[] = [];
+  for (const line of text.split('\n')) {
+    const hex = /^\s+0x[0-9a-f]+:\s+(.*)$/.exec(line);
+    if (hex) lines.at(-1)?.bytes.push(...hex[1].trim().split(/\s+/).flatMap((w) => (w.match(/../g) ?? []).map((b) => parseInt(b, 16))));
+    else if (line) lines.push({ line, bytes: [] });
+  }
+  const isn = new Map<string, number>(); // "conn side" → the ISN of that side
+  const packets: Seen[] = [];
+  for (const { line, bytes } of lines) {
+    const m = /^(\d+\.\d+) IP 127\.0\.0\.1\.(\d+) > 127\.0\.0\.1\.(\d+): Flags \[([^\]]+)\](?:, seq (\d+)(?::\d+)?)?(?:, ack (\d+))?, win \d+(?:, options \[[^\]]*\])?, length (\d+)/.exec(line);
+    if (!m) continue;
+    const tcp = (bytes[0] & 0xf) * 4;
+    const seq = bytes.slice(tcp + 4, tcp + 8).reduce((n, b) => n * 256 + b, 0);
+    if (m[5] !== undefined) expect(seq, line).toBe(Number(m[5]));
+    const [from, to] = [Number(m[2]), Number(m[3])];
+    const fromServer = from === server;
+    const conn = fromServer ? to : from;
+    const me = `${conn} ${fromServer ? 'server' : 'client'}`;
+    const peer = `${conn} ${fromServer ? 'client' : 'server'}`;
+    if (m[4].includes('S')) isn.set(me, seq);
+    const rel = (n: number, key: string) => (n - (isn.get(key) ?? 0)) >>> 0;
+    packets.push({
+      conn, dir: fromServer ? 'server → client' : 'client → server', flags: m[4], seq: rel(seq, me),
+      ack: m[6] === undefined ? undefined : rel(Number(m[6]), peer), length: Number(m[7]), t: Number(m[1]),
     });
-    children.push(lab);
-    let out = '';
-    lab.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const [code] = (await new Promise((resolve) => lab.on('exit', (...a) => resolve(a)))) as [number];
+  }
+  return packets;
+}
+
+/** The lab's output from `from` (a heading's words) to the next numbered heading. */
+function part(out: string, from: string): string {
+  const i = out.indexOf(from);
+  if (i < 0) return '';
+  const rest = out.slice(i + from.length);
+  const next = rest.search(/\n\d\. /);
+  return next < 0 ? rest : rest.slice(0, next);
+}
+
+describe.runIf(labNeeds)('the keepalive lab (npm run keepalive-lab)', () => {
+  it('runs with no tcpdump on its PATH, and what it captured is what tcpdump saw, packet for packet: answered probes, unanswered ones, ETIMEDOUT, then TCP_USER_TIMEOUT\'s retransmissions', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-klab-'));
+    try {
+      // The lab's PATH: ip and iptables, nothing else — no tcpdump.
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      for (const cmd of ['ip', 'iptables']) symlinkSync(which(cmd), path.join(bin, cmd));
+      expect(spawnSync('/bin/sh', ['-c', 'command -v tcpdump'], { env: { PATH: bin } }).status).not.toBe(0);
+
+      // A network namespace held by a sleeping process (it dies with it): the lab and the witness both run in it.
+      const holder = spawn(which('unshare'), ['-n', 'sleep', '60'], { stdio: 'ignore' });
+      children.push(holder);
+      const ours = readlinkSync('/proc/self/ns/net');
+      for (let i = 0; i < 200; i++) {
+        try {
+          if (readlinkSync(`/proc/${holder.pid}/ns/net`) !== ours) break;
+        } catch {
+          // not yet started
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(readlinkSync(`/proc/${holder.pid}/ns/net`)).not.toBe(ours);
+      execFileSync('nsenter', ['-t', String(holder.pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
+      const dump = await startTcpdump('tcp', dir, { netns: holder.pid });
+      children.push(dump.child);
+
+      const { out, code } = await runLab(which('nsenter'), ['-t', String(holder.pid), '-n', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '2000'],
+        { ...process.env, PATH: bin, KEEPALIVE_LAB_NETNS: '1' }, 40_000);
+      await dump.stop();
+      expect(code, out).toBe(0);
+      expect(out).toContain('capturing on lo with the library\'s packet socket');
+
+      // Packet for packet: the same direction, flags, sequence and acknowledgment numbers, lengths, in the same order.
+      const { packets: mine, server } = labPackets(out);
+      const theirs = tcpdumpPackets(dump.file, server);
+      expect(theirs.length, out).toBeGreaterThan(20);
+      const strip = ({ conn, dir, flags, seq, ack, length }: Seen) => ({ conn, dir, flags, seq, ack, length });
+      expect(mine.map(strip), out).toEqual(theirs.map(strip));
+
+      // Part 1, from tcpdump's clock: probes about 1 s, 2 s, 3 s after the data, each answered.
+      const conn1 = theirs[0].conn;
+      const first = theirs.filter((p) => p.conn === conn1);
+      const data1 = first.find((p) => p.dir === 'client → server' && p.length === 1)!;
+      const data2 = first.filter((p) => p.dir === 'client → server' && p.length === 1)[1];
+      expect(data2, out).toBeDefined();
+      const probes1 = first.filter((p) => p.t > data1.t && p.t < data2.t && p.dir === 'client → server' && p.length === 0 && p.flags === '.');
+      expect(probes1.length, out).toBe(3);
+      probes1.forEach((p, i) => expect(Math.abs(p.t - data1.t - (i + 1)), `probe ${i + 1}`).toBeLessThan(0.35));
+      for (const probe of probes1) {
+        expect(first.some((p) => p.dir === 'server → client' && p.t >= probe.t && p.t - probe.t < 0.2), out).toBe(true);
+        expect(probe.seq, 'a probe carries the last acknowledged byte\'s number').toBe(1);
+      }
+      const one = part(out, '1. A live peer');
+      expect(one.match(/keepalive probe/g)?.length, out).toBe(3);
+      expect(one.match(/ACK of the probe: the peer is alive/g)?.length, out).toBe(3);
+
+      // Part 2: two probes 1 s apart, unanswered; TCP_INFO probes 1 then 2; RST and ETIMEDOUT in about 1 + 1 × 2 s.
+      const probes2 = first.filter((p) => p.t > data2.t && p.dir === 'client → server' && p.length === 0 && p.flags === '.');
+      expect(probes2.length, out).toBe(2);
+      probes2.forEach((p, i) => expect(Math.abs(p.t - data2.t - (i + 1)), `probe ${i + 1}`).toBeLessThan(0.35));
+      const rst = first.find((p) => p.dir === 'client → server' && p.flags.includes('R'));
+      expect(rst, out).toBeDefined();
+      expect(rst!.t - data2.t).toBeGreaterThan(2.5);
+      expect(rst!.t - data2.t).toBeLessThan(4);
+      const two = part(out, '2. The peer vanishes');
+      expect(two.match(/ACK of the probe, dropped by iptables/g)?.length, out).toBe(2);
+      const probesSeen = [...two.matchAll(/TCP_INFO probes (\d+)/g)].map((m) => Number(m[1]));
+      expect(probesSeen, out).toEqual([0, 1, 2]);
+      const m2 = /read\(\) failed with ETIMEDOUT after ([\d.]+) s \(idle \+ interval × count = 1 \+ 1 × 2 = 3 s\)/.exec(two);
+      expect(m2, out).not.toBeNull();
+      expect(Number(m2![1])).toBeGreaterThan(2.5);
+      expect(Number(m2![1])).toBeLessThan(4.5);
+
+      // Part 3: the data sent again and again, each wait longer (RTO backoff); SIOCOUTQ stays at its
+      // 18 bytes, TCP_INFO backoff counts; ETIMEDOUT after about the 2 s of TCP_USER_TIMEOUT.
+      const third = theirs.filter((p) => p.conn !== conn1);
+      const sends = third.filter((p) => p.dir === 'client → server' && p.length === 18);
+      expect(sends.length, out).toBeGreaterThanOrEqual(4);
+      expect(new Set(sends.map((p) => p.seq)), 'the same bytes each time').toEqual(new Set([1]));
+      const gaps = sends.slice(1).map((p, i) => p.t - sends[i].t);
+      // Each retransmission timeout twice the last: the last two waits (the first resend may be a tail
+      // loss probe, RFC 8985, about as long as the first timeout).
+      const waits = gaps.map((g) => g.toFixed(3)).join(', ');
+      expect(gaps.at(-1)!, waits).toBeGreaterThan(gaps.at(-2)! * 1.6);
+      expect(gaps.at(-2)!, waits).toBeGreaterThan(gaps.at(-3)! * 1.6);
+      const three = part(out, '3. TCP_USER_TIMEOUT=2000 ms');
+      expect(three.match(/retransmission \d+/g)?.length, out).toBe(sends.length - 1);
+      const queued = [...three.matchAll(/SIOCOUTQ (\d+), TCP_INFO probes \d+, backoff (\d+)/g)].filter((m) => m[1] === '18').map((m) => Number(m[2]));
+      const backoffs = queued.filter((b, i) => b !== queued[i - 1]);
+      expect(backoffs, out).toEqual(backoffs.map((_, i) => i));
+      expect(backoffs.length, out).toBeGreaterThanOrEqual(3);
+      const m3 = /read\(\) failed with ETIMEDOUT after ([\d.]+) s \(TCP_USER_TIMEOUT = 2\.00 s\)/.exec(three);
+      expect(m3, out).not.toBeNull();
+      expect(Number(m3![1])).toBeGreaterThan(1.8);
+      expect(Number(m3![1])).toBeLessThan(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe.runIf(withoutRaw)('the keepalive lab without CAP_NET_RAW', () => {
+  it('still detects the dead peer and the user timeout through TCP_INFO, and says why there are no packets', async () => {
+    const { out, code } = await runLab(which('setpriv'), ['--bounding-set=-net_raw', '--inh-caps=-net_raw', '--', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '1000'],
+      process.env, 40_000);
     expect(code, out).toBe(0);
-    const [live, dead] = out.split('2. The peer vanishes');
-    expect(live.match(/keepalive probe/g)?.length ?? 0, out).toBeGreaterThanOrEqual(2);
-    expect(live).toMatch(/ACK: the peer is alive/);
-    expect(dead.match(/keepalive probe/g)?.length ?? 0, out).toBe(2);
-    const m = /read\(\) failed with ETIMEDOUT after ([\d.]+) s \(idle \+ interval × count = 1 \+ 1 × 2 = 3 s\)/.exec(dead);
-    expect(m, out).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThan(2.5);
-    expect(Number(m![1])).toBeLessThan(5);
-  }, 30_000);
+    expect(out).toMatch(/no packets: the capture needs CAP_NET_RAW .*failed: EPERM/);
+    expect(out).not.toMatch(/Flags \[/);
+    // Part 1: the answers to the probes, seen as TCP_INFO's last_ack_recv going back to 0.
+    expect(part(out, '1. A live peer').match(/an ACK came in/g)?.length ?? 0, out).toBeGreaterThanOrEqual(3);
+    const two = part(out, '2. The peer vanishes');
+    expect([...two.matchAll(/TCP_INFO probes (\d+)/g)].map((m) => Number(m[1])), out).toEqual([0, 1, 2]);
+    expect(two, out).toMatch(/read\(\) failed with ETIMEDOUT after/);
+    const three = part(out, '3. TCP_USER_TIMEOUT=1000 ms');
+    expect(three, out).toMatch(/SIOCOUTQ 18, TCP_INFO probes 0, backoff [1-9]/);
+    expect(three, out).toMatch(/read\(\) failed with ETIMEDOUT after/);
+  }, 60_000);
 });

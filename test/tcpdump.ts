@@ -14,11 +14,19 @@ export interface Tcpdump {
   stop(): Promise<void>;
 }
 
-/** `tcpdump -i lo -w DIR/lo.pcap -U --immediate-mode EXPR`, resolved once it is listening (its filter attached; at most 10 s). */
-export async function startTcpdump(expr: string, dir: string): Promise<Tcpdump> {
+/**
+ * `tcpdump -i lo -w DIR/lo.pcap -U --immediate-mode EXPR`, resolved once it is listening (its filter
+ * attached; at most 10 s). `netns`: the pid of a process whose network namespace to capture in (the
+ * loopback of an `unshare -n`), entered with `nsenter -t PID -n`, which then execs tcpdump itself (it
+ * forks only for a pid namespace), so the child is tcpdump and SIGINT reaches it.
+ */
+export async function startTcpdump(expr: string, dir: string, options: { netns?: number } = {}): Promise<Tcpdump> {
   const file = path.join(dir, 'lo.pcap');
   // -Z root: Debian's tcpdump otherwise gives up root before opening FILE in a directory only root may write.
-  const child = spawn('tcpdump', ['-i', 'lo', '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['-i', 'lo', '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr];
+  const child = options.netns === undefined
+    ? spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('nsenter', ['-t', String(options.netns), '-n', 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));

@@ -45,9 +45,11 @@ class Lab {
   private mark = 0;
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], { env = {}, drop = false } = {}) {
-    const [cmd, argv] = drop && isRoot ? ['setpriv', [...DROP, process.execPath, cli, ...args]] : [process.execPath, [cli, ...args]];
-    this.child = spawn(cmd, argv, { env: { ...ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `drop`: without CAP_NET_RAW; `prefix`: a command that runs socklab (its path and arguments follow). */
+  constructor(args: string[], { env = {}, drop = false, prefix = [] as string[] } = {}) {
+    if (drop && isRoot) prefix = ['setpriv', ...DROP];
+    const argv = [...prefix, process.execPath, cli, ...args];
+    this.child = spawn(argv[0], argv.slice(1), { env: { ...ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(this.child);
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
@@ -247,6 +249,22 @@ describe('socklab capture', () => {
       tmux('kill-server');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  const withNetns = asRoot && canRun('a network namespace with a veth pair needs unshare, nsenter and ip', ['unshare', 'nsenter', 'ip'].every(hasCommand));
+  it.runIf(withNetns)('says so, and is off, when the interface it captures on goes away (recvmsg ENETDOWN)', async () => {
+    // In a network namespace of its own (gone with the process): a veth pair, captured on, then deleted.
+    const setup = 'ip link set lo up && ip link add v0 type veth peer name v1 && ip link set v0 up && exec "$0" "$@"';
+    const lab = new Lab(['-i'], { prefix: ['unshare', '-n', '--', 'sh', '-c', setup] });
+    lab.write('capture on v0\n');
+    await lab.waitFor(/^socklab> capture on v0\ncapture on v0: the packets .*\n.*not a lab socket\)\nsocklab> $/);
+    execFileSync('nsenter', ['-t', String(lab.child.pid), '-n', 'ip', 'link', 'del', 'v0'], { timeout: 5000 });
+    await lab.waitFor(/^\ncapture on v0: recvmsg: ENETDOWN \(Network is down\)\ncapture off\nsocklab> $/);
+    lab.write('capture\n');
+    await lab.waitFor(/^capture\ncapture off\nsocklab> $/);
+    lab.write('passive 127.0.0.1 0\n'); // the lab goes on
+    await lab.waitFor(/getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab> $/);
+    expect(await lab.end('quit\n')).toBe(0);
   });
 
   it.runIf(unprivileged)('without CAP_NET_RAW, says why capture on fails, and every other command works', async () => {

@@ -65,11 +65,24 @@ export class LabCapture {
     }
   }
 
-  /** The lines of the lab's packets captured since the last time, in the kernel's order. */
+  /**
+   * The lines of the lab's packets captured since the last time, in the kernel's order. Should reading
+   * fail (recvmsg ENETDOWN: the interface went away), the lab says so and the capture is off.
+   */
   private lines(): string[] {
-    if (this.wire === undefined) return [];
+    const w = this.wire;
+    if (w === undefined) return [];
     this.learn();
-    return this.wire.drain();
+    try {
+      return w.drain();
+    } catch (e) {
+      if (!(e instanceof SystemError)) throw e;
+      const ifname = this.ifname ?? '';
+      this.socket?.close();
+      this.wire = this.socket = this.ifname = undefined;
+      this.stopIdle();
+      return [this.lab.m.captureFailed(ifname, `${e.syscall}: ${e.code} (${strerror(e.errno)})`, false), this.lab.m.captureIs(undefined, undefined)];
+    }
   }
 
   /**

@@ -11,7 +11,9 @@
 //   3. TCP_USER_TIMEOUT (--user-timeout MS, default 3000; 0 skips this part), keepalive off: the client
 //      writes data the vanished peer never acknowledges. The kernel retransmits it, each time waiting
 //      twice as long (RTO backoff: TCP_INFO's `backoff`), SIOCOUTQ says the bytes are still unacknowledged,
-//      and after about MS milliseconds the pending read() fails with ETIMEDOUT.
+//      and MS milliseconds after the first retransmission timeout (tcp_write_timeout counts from there)
+//      the pending read() fails with ETIMEDOUT. A first resend about 200 ms after the data, which
+//      backoff does not count, is a tail loss probe (RFC 8985).
 //
 // Every packet is shown as the library's own capture sees it (a packet socket on the loopback, the
 // course's example of packet(7): no tcpdump involved), with its time since the last data the client
@@ -213,7 +215,9 @@ function describe(p: CapturedPacket, serverPort: number): void {
   } else if (fromServer && len === 0) {
     const lost = p.ms >= droppedSince ? ', dropped by iptables before the client sees it' : '';
     if (c.probeAt !== undefined && p.ms - c.probeAt < 100) what = `ACK of the probe${lost || ': the peer is alive'}`;
-    else what = `ACK of the data${lost}`;
+    else what = `${ack === c.sent ? 'ACK of the data' : 'ACK'}${lost}`;
+  } else if (len === 0) {
+    what = 'ACK';
   }
   at(p.ms, `${me} → ${peer}  ${words.padEnd(43)} ${what}`);
 }
@@ -310,6 +314,7 @@ async function main(): Promise<void> {
 
   // 1. A live peer: every probe is answered, the connection stays up.
   console.log(`\n1. A live peer answers every probe (keepalive idle=${idle}s interval=${interval}s count=${count}):`);
+  console.log(`   watch: after ${idle} s of silence, a probe every ${interval} s, each answered at once`);
   const { cli, conn } = connectTo(srv, port);
   setKeepAlive(cli, { idle, interval, count });
   newBase();
@@ -327,6 +332,7 @@ async function main(): Promise<void> {
     // 2. The peer vanishes: from now on everything the server side sends is dropped.
     const expected = idle + interval * count;
     say('\n2. The peer vanishes (iptables drops what it sends) right after acknowledging the last data:');
+    say(`   watch: the probes go unanswered, TCP_INFO's probes counts them; at ${count} the kernel gives up`);
     newBase();
     stop = watch(cli, noPackets);
     write(cli, 'y');
@@ -347,6 +353,9 @@ async function main(): Promise<void> {
       await sleep(100);
       dropServer(port, false);
       say(`\n3. TCP_USER_TIMEOUT=${userTimeout} ms, keepalive off: the peer vanishes, the client writes data it never acknowledges:`);
+      say('   watch: each retransmission waits twice as long as the one before (TCP_INFO backoff), SIOCOUTQ keeps');
+      say(`   the bytes, and the kernel gives up ${userTimeout} ms after the first retransmission timeout (a first resend`);
+      say('   ~200 ms after the data that backoff does not count is a tail loss probe, RFC 8985)');
       const c3 = connectTo(srv, port);
       setKeepAlive(c3.cli, { enable: false, userTimeout });
       dropServer(port, true);
@@ -356,7 +365,7 @@ async function main(): Promise<void> {
       at(now(), `write() returned ${n}: the bytes are in the kernel's send queue, not at the peer`);
       const r3 = await readUntilError(c3.cli, userTimeout + 10_000);
       stop();
-      at(now(), `read() failed with ${r3.code} after ${(r3.ms / 1000).toFixed(2)} s (TCP_USER_TIMEOUT = ${(userTimeout / 1000).toFixed(2)} s)`);
+      at(now(), `read() failed with ${r3.code} after ${(r3.ms / 1000).toFixed(2)} s (TCP_USER_TIMEOUT = ${(userTimeout / 1000).toFixed(2)} s, counted from the first retransmission timeout)`);
       if (r3.code !== 'ETIMEDOUT') process.exitCode = 1;
       close(c3.cli);
       close(c3.conn);

@@ -2,7 +2,7 @@
 // the command that caused them and before the next prompt, or at the prompt as they come — with
 // tcpdump -w on lo as the independent witness; the capture's descriptor kept apart from the lab's; and,
 // without CAP_NET_RAW (setpriv drops it), the reason said and every other command still working.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,12 +11,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../src/cli/i18n';
 import { Session } from '../src/cli/session';
 import { canRun, freePort, hasCommand, isRoot } from './helpers';
+import { Proc, cli, killChildren, tmuxServer } from './socklab-proc';
 import { startTcpdump } from './tcpdump';
 
-const root = path.join(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli', 'socklab.js');
-/** English messages, no inherited trace or history. */
-const ENV = { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '', BSOCK_TRACE: '', SOCKLAB_HISTORY: '' };
 const linux = process.platform === 'linux';
 const asRoot = linux && canRun('socklab capture needs root (CAP_NET_RAW)', isRoot);
 const withTcpdump = asRoot && canRun('socklab capture beside tcpdump needs tcpdump', hasCommand('tcpdump'));
@@ -28,62 +25,15 @@ const DROP = ['--bounding-set=-net_raw', '--inh-caps=-net_raw', '--'];
 /** A packet line: `  ── SECONDS.MICROS TEXT` (BSOCK_TRACE=wire's). */
 const PACKET = /^ {2}── (\d+)\.(\d{6}) (.*)$/;
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterEach(killChildren);
 
 beforeAll(() => {
   if (!existsSync(cli)) throw new Error('dist/cli/socklab.js missing: run `npm run build:ts` (npm test does)');
 });
 
-/** A socklab process: output collected as it comes, every wait bounded. */
-class Lab {
-  readonly child: ChildProcess;
-  out = '';
-  err = '';
-  private mark = 0;
-  readonly exited: Promise<number | null>;
-
-  /** `drop`: without CAP_NET_RAW; `prefix`: a command that runs socklab (its path and arguments follow). */
-  constructor(args: string[], { env = {}, drop = false, prefix = [] as string[] } = {}) {
-    if (drop && isRoot) prefix = ['setpriv', ...DROP];
-    const argv = [...prefix, process.execPath, cli, ...args];
-    this.child = spawn(argv[0], argv.slice(1), { env: { ...ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.push(this.child);
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  /** Waits (at most `ms`) until the output since the last match matches `re`. */
-  async waitFor(re: RegExp, ms = 5000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const m = re.exec(this.out.slice(this.mark));
-      if (m) {
-        this.mark += m.index + m[0].length;
-        return m;
-      }
-      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`no ${re}; output:\n${this.out}\nstderr:\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  write(text: string): void {
-    this.child.stdin!.write(text);
-  }
-
-  /** Ends standard input; the exit status, at most 10 s later (SIGKILL then). */
-  async end(text = ''): Promise<number | null> {
-    this.child.stdin!.end(text);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+/** socklab with `args`; `drop`: without CAP_NET_RAW (as root, through setpriv; otherwise it has none). */
+function lab(args: string[], drop = false): Proc {
+  return drop && isRoot ? new Proc(args, {}, 'setpriv', [...DROP, process.execPath, cli, ...args]) : new Proc(args);
 }
 
 /** A script's output cut at each echoed command: `socklab> connect …` and the lines up to the next one. */
@@ -104,12 +54,11 @@ describe('socklab capture', () => {
     let out: string;
     let code: number | null;
     try {
-      const lab = new Lab([]);
-      code = await lab.end([
+      const run = await lab([]).end([
         'capture on', `passive 127.0.0.1 ${port}`, 'socket tcp', `connect \${id} 127.0.0.1 ${port}`, 'accept ${id1}',
         'write ${id2} hello', 'read ${id3}', 'capture off', 'write ${id2} again', 'read ${id3}', '=', 'capture', '',
       ].join('\n'));
-      out = lab.out;
+      ({ code, out } = run);
     } finally {
       await dump.stop();
     }
@@ -166,57 +115,48 @@ describe('socklab capture', () => {
   });
 
   it.runIf(asRoot)('at the prompt (-i), shows a peer\'s packets as they come, and capture off closes the capture\'s descriptor', async () => {
-    const lab = new Lab(['-i']);
-    lab.write('capture on\n');
-    const fd = (await lab.waitFor(/descriptor (\d+) is the capture's packet socket[^\n]*\nsocklab> $/))[1];
+    const sl = lab(['-i']);
+    sl.write('capture on\n');
+    const fd = (await sl.waitFor(/descriptor (\d+) is the capture's packet socket[^\n]*\nsocklab> $/))[1];
     const link = () => {
       try {
-        return readlinkSync(`/proc/${lab.child.pid}/fd/${fd}`);
+        return readlinkSync(`/proc/${sl.child.pid}/fd/${fd}`);
       } catch (e) {
         return (e as NodeJS.ErrnoException).code;
       }
     };
     expect(link()).toMatch(/^socket:\[\d+\]$/);
-    lab.write(`close ${fd}\n`); // not a lab socket: no command takes it
-    await lab.waitFor(new RegExp(`no socket has id ${fd} \\(= lists them\\)\\nsocklab> $`));
-    lab.write('passive 127.0.0.1 0\n');
-    const port = (await lab.waitFor(/getsockname\(\d+, 127\.0\.0\.1:(\d+)\) = 0\nsocklab> $/))[1];
+    sl.write(`close ${fd}\n`); // not a lab socket: no command takes it
+    await sl.waitFor(new RegExp(`no socket has id ${fd} \\(= lists them\\)\\nsocklab> $`));
+    sl.write('passive 127.0.0.1 0\n');
+    const port = (await sl.waitFor(/getsockname\(\d+, 127\.0\.0\.1:(\d+)\) = 0\nsocklab> $/))[1];
     // A peer connects and writes while the lab waits at its prompt, no command typed.
     const peer = tcpConnect(Number(port), '127.0.0.1');
     try {
       await new Promise<void>((resolve, reject) => peer.once('connect', resolve).once('error', reject));
       peer.write('ping');
       // Right after the prompt (the previous wait ended on it): a new line, the packets, the prompt again.
-      const shown = await lab.waitFor(new RegExp(`^\\n((?: {2}── .*\\n)+)socklab> `));
+      const shown = await sl.waitFor(new RegExp(`^\\n((?: {2}── .*\\n)+)socklab> `));
       const texts = packets(shown[1].split('\n')).map((p) => p.text);
       const me = `127.0.0.1.${peer.localPort}`;
       expect(texts.slice(0, 3).map((t) => t.replace(/,.*/, ''))).toEqual([
         `IP ${me} > 127.0.0.1.${port}: Flags [S]`, `IP 127.0.0.1.${port} > ${me}: Flags [S.]`, `IP ${me} > 127.0.0.1.${port}: Flags [.]`,
       ]);
-      if (!texts.some((t) => t.includes('length 4'))) await lab.waitFor(new RegExp(`IP ${me.replace(/\./g, '\\.')} > 127\\.0\\.0\\.1\\.${port}: Flags \\[P\\.\\], .*length 4\\n`));
+      if (!texts.some((t) => t.includes('length 4'))) await sl.waitFor(new RegExp(`IP ${me.replace(/\./g, '\\.')} > 127\\.0\\.0\\.1\\.${port}: Flags \\[P\\.\\], .*length 4\\n`));
     } finally {
       peer.destroy();
     }
-    lab.write('capture off\n');
-    await lab.waitFor(/capture off\nsocklab> $/);
+    sl.write('capture off\n');
+    await sl.waitFor(/capture off\nsocklab> $/);
     expect(link()).toBe('ENOENT'); // closed, not leaked
     // The one command that failed is the close of the capture's descriptor.
-    expect(await lab.end('quit\n')).toBe(1);
-    expect(lab.err).toBe(`socklab: 1 command failed unexpectedly\n  stdin:2: close ${fd}\n`);
+    expect((await sl.end('quit\n')).code).toBe(1);
+    expect(sl.err).toBe(`socklab: 1 command failed unexpectedly\n  stdin:2: close ${fd}\n`);
   });
 
   it.runIf(withTmux)('in a terminal, prints packets above the prompt and keeps the line being typed', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-capture-tmux-'));
-    const server = `socklab-capture-${process.pid}`;
-    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8', timeout: 5000 });
-    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'lab').stdout;
-    const until = async (re: RegExp) => {
-      const deadline = Date.now() + 5000;
-      while (!re.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { tmux, screen, until } = tmuxServer(`socklab-capture-${process.pid}`);
     try {
       const cmd = `env LANG=C SOCKLAB_HISTORY=${path.join(dir, 'h')} ${process.execPath} ${cli}`;
       expect(tmux('new-session', '-d', '-s', 'lab', '-x', '250', '-y', '50', cmd).status).toBe(0);
@@ -255,33 +195,33 @@ describe('socklab capture', () => {
   it.runIf(withNetns)('says so, and is off, when the interface it captures on goes away (recvmsg ENETDOWN)', async () => {
     // In a network namespace of its own (gone with the process): a veth pair, captured on, then deleted.
     const setup = 'ip link set lo up && ip link add v0 type veth peer name v1 && ip link set v0 up && exec "$0" "$@"';
-    const lab = new Lab(['-i'], { prefix: ['unshare', '-n', '--', 'sh', '-c', setup] });
-    lab.write('capture on v0\n');
-    await lab.waitFor(/^socklab> capture on v0\ncapture on v0: the packets .*\n.*not a lab socket\)\nsocklab> $/);
-    execFileSync('nsenter', ['-t', String(lab.child.pid), '-n', 'ip', 'link', 'del', 'v0'], { timeout: 5000 });
-    await lab.waitFor(/^\ncapture on v0: recvmsg: ENETDOWN \(Network is down\)\ncapture off\nsocklab> $/);
-    lab.write('capture\n');
-    await lab.waitFor(/^capture\ncapture off\nsocklab> $/);
-    lab.write('passive 127.0.0.1 0\n'); // the lab goes on
-    await lab.waitFor(/getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab> $/);
-    expect(await lab.end('quit\n')).toBe(0);
+    const sl = new Proc(['-i'], {}, 'unshare', ['-n', '--', 'sh', '-c', setup, process.execPath, cli, '-i']);
+    sl.write('capture on v0\n');
+    await sl.waitFor(/^socklab> capture on v0\ncapture on v0: the packets .*\n.*not a lab socket\)\nsocklab> $/);
+    execFileSync('nsenter', ['-t', String(sl.child.pid), '-n', 'ip', 'link', 'del', 'v0'], { timeout: 5000 });
+    await sl.waitFor(/^\ncapture on v0: recvmsg: ENETDOWN \(Network is down\)\ncapture off\nsocklab> $/);
+    sl.write('capture\n');
+    await sl.waitFor(/^capture\ncapture off\nsocklab> $/);
+    sl.write('passive 127.0.0.1 0\n'); // the lab goes on
+    await sl.waitFor(/getsockname\(\d+, 127\.0\.0\.1:\d+\) = 0\nsocklab> $/);
+    expect((await sl.end('quit\n')).code).toBe(0);
   });
 
   it.runIf(unprivileged)('without CAP_NET_RAW, says why capture on fails, and every other command works', async () => {
     const lines = [
       'capture on', 'passive 127.0.0.1 0', 'connect 127.0.0.1 ${port}', 'accept ${id1}', 'write ${id2} hello', 'read ${id3}', 'capture', '',
     ].join('\n');
-    const lab = new Lab([], { drop: true });
-    const code = await lab.end(lines);
-    expect(lab.out).toContain("capture on lo: socket(AF_PACKET, SOCK_RAW, 0) = -1 EPERM (Operation not permitted)\n  capturing packets needs CAP_NET_RAW (root): the lab goes on without them\n");
-    expect(lab.out).toMatch(/^read\(\d+, "hello", 1024\) = 5$/m);
-    expect(blocks(lab.out).find((b) => b.command === 'capture')!.lines).toEqual(['capture off']);
-    expect(lab.out).not.toMatch(/^ {2}── /m);
+    const sl = lab([], true);
+    const { code } = await sl.end(lines);
+    expect(sl.out).toContain("capture on lo: socket(AF_PACKET, SOCK_RAW, 0) = -1 EPERM (Operation not permitted)\n  capturing packets needs CAP_NET_RAW (root): the lab goes on without them\n");
+    expect(sl.out).toMatch(/^read\(\d+, "hello", 1024\) = 5$/m);
+    expect(blocks(sl.out).find((b) => b.command === 'capture')!.lines).toEqual(['capture off']);
+    expect(sl.out).not.toMatch(/^ {2}── /m);
     // The script's status counts the one failure, capture on's; expected with !EPERM, it is no failure.
     expect(code).toBe(1);
-    expect(lab.err).toBe('socklab: 1 command failed unexpectedly\n  stdin:1: capture on\n');
-    const expected = new Lab(['--lang', 'fr'], { drop: true });
-    expect(await expected.end('!EPERM capture on\n')).toBe(0);
+    expect(sl.err).toBe('socklab: 1 command failed unexpectedly\n  stdin:1: capture on\n');
+    const expected = lab(['--lang', 'fr'], true);
+    expect((await expected.end('!EPERM capture on\n')).code).toBe(0);
     expect(expected.out).toContain('capturer les paquets demande CAP_NET_RAW (root) : le lab continue sans eux');
   });
 

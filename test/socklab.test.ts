@@ -1,7 +1,7 @@
 // socklab, the interactive laboratory: driven as a separate process, the way students use it — scripts
 // on standard input, two socklab processes talking to each other (the lab scripts), Python peers, a
 // prompt over a pipe, and a real terminal. Every wait is bounded and every child is killed.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -9,85 +9,17 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../src/cli/i18n';
 import { Session } from '../src/cli/session';
 import { canRun, freePort, hasCommand, hasIPv6Loopback } from './helpers';
+import { ENV, Proc, type Run, cli, killChildren, tmuxServer } from './socklab-proc';
 
 const root = path.join(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli', 'socklab.js');
 const labs = path.join(root, 'examples', 'labs');
-/** English messages, no inherited trace or history, whatever the machine running the tests has. */
-const ENV = { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '', BSOCK_TRACE: '', SOCKLAB_HISTORY: '' };
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterEach(killChildren);
 
 beforeAll(() => {
   // `npm test` builds dist/ first (pretest); running vitest alone needs `npm run build:ts`.
   if (!existsSync(cli)) throw new Error('dist/cli/socklab.js missing: run `npm run build:ts` (npm test does)');
 });
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** A socklab process whose output is collected as it comes, with bounded waits on it. */
-class Proc {
-  readonly child: ChildProcess;
-  out = '';
-  err = '';
-  private mark = 0;
-  readonly exited: Promise<Run>;
-
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, argv = [cli, ...args]) {
-    this.child = spawn(command, argv, { env: { ...ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.push(this.child);
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve({ code, out: this.out, err: this.err })));
-  }
-
-  /** Waits (at most `ms`) until the output since the last match matches `re`. */
-  async waitFor(re: RegExp, ms = 5000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const m = re.exec(this.out.slice(this.mark));
-      if (m) {
-        this.mark += m.index + m[0].length;
-        return m;
-      }
-      if (Date.now() > deadline) throw new Error(`no ${re} within ${ms} ms; output:\n${this.out}\nstderr:\n${this.err}`);
-      if (this.child.exitCode !== null) throw new Error(`exited (${this.child.exitCode}) before ${re}; output:\n${this.out}\nstderr:\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  write(text: string): void {
-    this.child.stdin!.write(text);
-  }
-
-  /** Ends standard input and waits (at most `ms`) for the exit. */
-  async end(text = '', ms = 10_000): Promise<Run> {
-    this.child.stdin!.end(text);
-    return this.done(ms);
-  }
-
-  async done(ms = 10_000): Promise<Run> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        reject(new Error(`still running after ${ms} ms; output:\n${this.out}\nstderr:\n${this.err}`));
-      }, ms);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 /** Runs a script given on standard input. */
 function script(text: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Run> {
@@ -935,16 +867,7 @@ describe('socklab: interactive', () => {
   // identifier, a call the kernel refuses at once says nothing of blocking, and TIME_WAIT in the table.
   it.runIf(canRun('socklab in a real terminal needs tmux', hasCommand('tmux')))('in tmux: descriptors as ids, no "blocks" for a call refused at once, TIME_WAIT in the table', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-tmux-'));
-    const server = `socklab-test2-${process.pid}`;
-    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8', timeout: 5000 });
-    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'lab').stdout;
-    const until = async (re: RegExp) => {
-      const deadline = Date.now() + 5000;
-      while (!re.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { tmux, screen, until } = tmuxServer(`socklab-test2-${process.pid}`);
     const type = async (line: string, then: RegExp) => {
       tmux('send-keys', '-t', 'lab', '-l', line);
       tmux('send-keys', '-t', 'lab', 'Enter');
@@ -983,16 +906,7 @@ describe('socklab: interactive', () => {
   // A real terminal emulator: .ci/run installs tmux, so CI always runs this.
   it.runIf(canRun('socklab in a real terminal needs tmux', hasCommand('tmux')))('in tmux: completion of commands, options and ids, and the prompt', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'socklab-tmux-'));
-    const server = `socklab-test-${process.pid}`;
-    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8', timeout: 5000 });
-    const screen = () => tmux('capture-pane', '-p', '-t', 'lab').stdout;
-    const until = async (re: RegExp) => {
-      const deadline = Date.now() + 5000;
-      while (!re.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { tmux, screen, until } = tmuxServer(`socklab-test-${process.pid}`, []);
     try {
       const cmd = `env LANG=C SOCKLAB_HISTORY=${path.join(dir, 'h')} ${process.execPath} ${cli}`;
       expect(tmux('new-session', '-d', '-s', 'lab', '-x', '160', '-y', '40', cmd).status).toBe(0);

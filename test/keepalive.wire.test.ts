@@ -349,6 +349,23 @@ describe.runIf(labNeeds)('the keepalive lab (npm run keepalive-lab)', () => {
   }, 60_000);
 });
 
+describe.runIf(canRun('the lab\'s capture needs root', isRoot))('the keepalive lab without unshare and iptables', () => {
+  it('runs part 1 with its packets on this host\'s loopback, and says that and why parts 2 and 3 cannot run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-klab-'));
+    try {
+      // PATH: an empty directory, so no unshare, ip, iptables (nor tcpdump).
+      const { out, code } = await runLab(process.execPath, [lab, '--idle', '1', '--interval', '1', '--count', '1'], { ...process.env, PATH: dir }, 20_000);
+      expect(code, out).toBe(0);
+      expect(out).toContain('capturing on lo with the library\'s packet socket');
+      expect(part(out, '1. A live peer').match(/keepalive probe/g)?.length ?? 0, out).toBeGreaterThanOrEqual(2);
+      expect(out).toMatch(/2\. and 3\. \(a vanished peer: keepalive, then TCP_USER_TIMEOUT\) cannot run here: unshare, ip, iptables are not on PATH/);
+      expect(out).not.toContain('2. The peer vanishes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe.runIf(withoutRaw)('the keepalive lab without CAP_NET_RAW', () => {
   it('still detects the dead peer and the user timeout through TCP_INFO, and says why there are no packets', async () => {
     const { out, code } = await runLab(which('setpriv'), ['--bounding-set=-net_raw', '--inh-caps=-net_raw', '--', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '1000'],

@@ -1,7 +1,7 @@
 // The keepalive lab: TCP keepalive probes on the wire, a dead peer detected in idle + interval × count
 // seconds, and TCP_USER_TIMEOUT cutting a connection whose data is never acknowledged.
 //
-//   npm run keepalive-lab -- [--idle S] [--interval S] [--count N] [--user-timeout MS] [--svg FILE]
+//   npm run keepalive-lab -- [--idle S] [--interval S] [--count N] [--user-timeout MS]
 //
 // One client and one server on 127.0.0.1, in three parts:
 //   1. A live peer: the client's kernel sends a probe after `idle` seconds of silence, then every
@@ -26,7 +26,6 @@
 //   loopback up: its firewall rule then touches nothing else) and `iptables` (the rule that makes the
 //   peer vanish). Without them the lab runs part 1 and says what it cannot do. KEEPALIVE_LAB_NETNS=1
 //   says the lab is already alone in a namespace of its own (loopback up), so it does not unshare.
-// - --svg FILE: the run's picture (calls and packets on one timeline, src/trace) written to FILE.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
@@ -43,7 +42,6 @@ const HELP = `usage: npm run keepalive-lab -- [options]
   --count N          TCP_KEEPCNT: unanswered probes before the peer is declared dead (default 3)
   --user-timeout MS  TCP_USER_TIMEOUT for part 3: milliseconds data may stay unacknowledged
                      (default 3000; 0 skips part 3)
-  --svg FILE         write the run's picture (calls and packets) to FILE
   --help             this text
 
 Part 1 (a live peer) runs anywhere. Parts 2 and 3 make the peer vanish with iptables in a network
@@ -68,12 +66,6 @@ const idle = option('idle', 1, 1);
 const interval = option('interval', 1, 1);
 const count = option('count', 3, 1);
 const userTimeout = option('user-timeout', 3000, 0);
-const svgAt = argv.indexOf('--svg');
-const svgFile = svgAt >= 0 ? argv[svgAt + 1] : undefined;
-if (svgAt >= 0 && !svgFile) {
-  console.error(`--svg needs a file name\n\n${HELP}`);
-  process.exit(2);
-}
 
 // ---- Where we run: root? a namespace of our own? which tools? ----------------------------------
 const root = process.getuid?.() === 0;
@@ -156,10 +148,8 @@ function say(text: string): void {
 }
 
 // ---- The packets ---------------------------------------------------------------------------------
-/** What the lab knows of one connection: its ports, initial sequence numbers, the client's next byte. */
+/** What the lab knows of one connection: initial sequence numbers, the client's next byte, its sends. */
 interface Conn {
-  client: number;
-  server: number;
   isn: { client?: number; server?: number };
   sent: number; // the client's highest sequence number sent + 1 (relative)
   lastSend?: number; // when the client's last new data or retransmission left
@@ -285,7 +275,7 @@ function connectTo(srv: SocketHandle, port: number): { cli: SocketHandle<typeof 
   connect(cli, { family: AF_INET, address: '127.0.0.1', port });
   const { fd: conn } = accept(srv);
   const cport = getsockname(cli).port;
-  conns.set(cport, { client: cport, server: port, isn: {}, sent: 1, retransmissions: 0 });
+  conns.set(cport, { isn: {}, sent: 1, retransmissions: 0 });
   say(`client 127.0.0.1:${cport} → server 127.0.0.1:${port}`);
   return { cli, conn };
 }
@@ -306,8 +296,12 @@ async function main(): Promise<void> {
     packets = printPackets(stream, port);
   } else {
     const err = await stream.next().then(() => undefined, (e: { code?: string; message?: string }) => e);
-    console.log(`no packets: the capture needs CAP_NET_RAW to open a packet socket (socket(AF_PACKET, SOCK_RAW) failed: ${err?.code ?? err?.message}).`);
-    console.log('The socket\'s own view (SIOCOUTQ, TCP_INFO) follows; as root: sudo npm run keepalive-lab');
+    if (err?.code === 'EPERM' || err?.code === 'EACCES') {
+      console.log(`no packets: the capture needs CAP_NET_RAW to open a packet socket (socket(AF_PACKET, SOCK_RAW) failed: ${err.code}).`);
+      console.log('The socket\'s own view (SIOCOUTQ, TCP_INFO) follows; as root: sudo npm run keepalive-lab');
+    } else {
+      console.log(`no packets: the capture could not be opened (${err?.code ?? ''} ${err?.message ?? ''}); the socket's own view follows.`);
+    }
   }
   const noPackets = packets === undefined;
   const buf = Buffer.alloc(16);

@@ -12,6 +12,7 @@ export { htons, htonl, ntohs, ntohl } from './byteorder';
 export { SystemError } from './errors';
 export { type TraceOptions, type TraceSink, trace } from './trace/trace';
 export { renderDiagram } from './trace/diagram';
+import './trace/env'; // BSOCK_TRACE, read once at load
 export type { ErrorTarget } from './errors';
 export type { AddressFamily, AddressOf, SockOpt } from './family';
 export { SocketHandle, fromFd } from './handle';

@@ -10,7 +10,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { native } from './binding';
-import './trace/trace'; // BSOCK_TRACE=1 works for code that imports only this module
+import './trace/env'; // BSOCK_TRACE=1 works for code that imports only this module
 import './signals'; // its sync calls (poll, waitpid) too: a signal listener interrupts them
 import { EINPROGRESS, SOL_SOCKET, SO_ERROR } from './constants';
 import { errnoException } from './errors';

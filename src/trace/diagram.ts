@@ -4,135 +4,9 @@
 // wire trace's packet lines among them (BSOCK_TRACE=wire), it draws the segments that were really
 // sent, each where the kernel stamped it; without, it guesses them from the calls.
 
-/** One traced call, parsed from its strace-format line. */
-interface Call {
-  /** The process, from strace -f's `[pid N] ` prefix ('' before the first fork, when there is none). */
-  pid: string;
-  name: string;
-  fd: number;
-  rc: string;
-  ok: boolean;
-  line: string;
-  data?: string;
-  addr?: string;
-  newFd?: number;
-}
-
-const ADDR = /sin6?_port=htons\((\d+)\), (?:sin_addr=inet_addr\("([^"]+)"\)|sin6_flowinfo=htonl\(\d+\), inet_pton\(AF_INET6, "([^"]+)")/;
-
-function parse(line: string): Call | undefined {
-  const m = /^(?:\[pid +(\d+)\] )?(\w+)\((\d+|AF_\w+|child_stack=)?(.*)\)\s+= (.*)$/.exec(line.trim());
-  if (!m) return undefined;
-  const [, pid = '', name, first, rest, rc] = m;
-  const call: Call = { pid, name, fd: Number(first), rc, ok: !rc.startsWith('-1'), line: line.trim() };
-  const d = /^, ("(?:[^"\\]|\\.)*"(?:\.\.\.)?)/.exec(rest);
-  if (d) call.data = d[1];
-  const a = ADDR.exec(rest);
-  if (a) call.addr = `${a[2] ?? `[${a[3]}]`}:${a[1]}`;
-  if (name === 'socket' || name === 'accept4' || name === 'accept') call.newFd = Number(rc);
-  return call;
-}
-
-/** One packet line of the wire trace (src/trace/wire.ts): who sent it, and what it was. */
-interface Packet {
-  srcPort: number;
-  dstPort: number;
-  /** What the arrow says: SYN, SYN+ACK, ACK, PSH+ACK len 5, FIN+ACK, RST, UDP len 5… */
-  label: string;
-}
-
-const FLAG_NAMES: Record<string, string> = { S: 'SYN', F: 'FIN', R: 'RST', P: 'PSH', U: 'URG', E: 'ECE', W: 'CWR', '.': 'ACK' };
-
-/** A packet line (`  ── TIME IP A.P > B.Q: …`), or undefined for any other line. */
-function parsePacket(line: string): Packet | undefined {
-  const m = /^\s*── \d+\.\d+ IP6? \S+?\.(\d+) > \S+?\.(\d+): (.*)$/.exec(line);
-  if (!m) return undefined;
-  const [, src, dst, rest] = m;
-  const len = Number(/length (\d+)$/.exec(rest)?.[1] ?? 0);
-  const f = /^Flags \[([^\]]+)\]/.exec(rest);
-  let label: string;
-  if (f) {
-    const names = f[1] === 'none' ? ['none'] : [...f[1]].map((c) => FLAG_NAMES[c] ?? c);
-    label = `${names.join('+')}${len > 0 ? ` len ${len}` : ''}`;
-  } else {
-    label = `${rest.split(',')[0]}${len > 0 ? ` len ${len}` : ''}`;
-  }
-  return { srcPort: Number(src), dstPort: Number(dst), label };
-}
-
-type Side = 'client' | 'server';
-
-/** One socket from its creation to its close: a number may be reused by the next socket. */
-interface Sock {
-  side?: Side;
-  stream: boolean;
-  bound: boolean;
-  connected: boolean;
-  finSent: boolean;
-}
-
-/** Gives each call the socket it acts on, and each socket its side: listen/accept make a server,
- * connect or a first sendto from an unbound socket a client, recvfrom on a bound one a server.
- * Descriptors are per process: a fork's child starts with its parent's, and a close in one leaves
- * the other's as it was (the course's concurrent server closes each socket in the process that does
- * not use it). */
-function assign(calls: Call[]): Sock[] {
-  const tables = new Map<string, Map<number, Sock>>();
-  const socks: Sock[] = [];
-  const empty = (): Sock => ({ stream: true, bound: false, connected: false, finSent: false });
-  for (const c of calls) {
-    let current = tables.get(c.pid);
-    if (current === undefined) {
-      // A process first seen: the one the trace started in gets its `[pid N] ` prefix at its first
-      // fork (its clone line); a child whose lines come before that line starts with a copy.
-      const before = tables.get('') ?? new Map<number, Sock>();
-      current = c.name === 'clone' ? before : new Map(before);
-      tables.set(c.pid, current);
-    }
-    if (c.name === 'clone') {
-      socks.push(empty());
-      if (c.ok && !tables.has(c.rc)) tables.set(c.rc, new Map(current));
-      continue;
-    }
-    const table = current;
-    const get = (fd: number) => {
-      let s = table.get(fd);
-      if (s === undefined) {
-        s = empty();
-        table.set(fd, s);
-      }
-      return s;
-    };
-    let s: Sock;
-    if (c.name === 'socket' && c.ok) {
-      s = { stream: !/SOCK_DGRAM/.test(c.line), bound: false, connected: false, finSent: false };
-      current.set(c.newFd!, s);
-    } else {
-      s = get(c.fd);
-    }
-    socks.push(s);
-    if (c.name === 'listen') s.side = 'server';
-    if ((c.name === 'accept4' || c.name === 'accept') && c.ok) {
-      current.set(c.newFd!, { side: 'server', stream: true, bound: true, connected: true, finSent: false });
-    }
-    if (c.name === 'connect') {
-      s.side ??= 'client';
-      s.connected = c.ok;
-    }
-    if (c.name === 'bind') s.bound = true;
-    if (c.name === 'recvfrom' && s.bound) s.side ??= 'server';
-    if (c.name === 'sendto') s.side ??= s.bound ? 'server' : 'client';
-    if (c.name === 'close') current.delete(c.fd);
-  }
-  return socks;
-}
-
-function short(c: Call): string {
-  const how = /SHUT_\w+/.exec(c.line)?.[0];
-  const args = c.name === 'socket' ? '' : `${c.fd}${how ? `, ${how}` : ''}${c.addr ? `, ${c.addr}` : ''}${c.data && !/^(read|recvfrom)$/.test(c.name) ? `, ${c.data}` : ''}`;
-  const res = c.ok ? c.rc : c.rc.replace(/^-1 (\w+).*/, '-1 $1');
-  return `${c.name}(${args}) = ${res}`;
-}
+import { type Call, type Packet, type Side, type Sock, readTrace, short } from './timeline';
+import { invalidArgType, invalidArgValue } from '../errors';
+import { renderSvg } from './svg';
 
 /** What a call puts on the wire. */
 function wire(c: Call, s: Sock): string | undefined {
@@ -153,7 +27,7 @@ function wire(c: Call, s: Sock): string | undefined {
 function serverPorts(rows: { c: Call; s: Sock }[]): Set<number> {
   const ports = new Set<number>();
   for (const { c, s } of rows) {
-    const port = Number(/:(\d+)$/.exec(c.addr ?? '')?.[1] ?? 0);
+    const port = c.port;
     if (port === 0) continue;
     if (s.side === 'client' && /^(connect|sendto)$/.test(c.name)) ports.add(port);
     if (s.side === 'server' && /^(bind|getsockname)$/.test(c.name)) ports.add(port);
@@ -164,26 +38,27 @@ function serverPorts(rows: { c: Call; s: Sock }[]): Set<number> {
 type Row = { c: Call; s: Sock } | { p: Packet; from: Side };
 
 /**
- * Renders trace lines as a two-column sequence picture. `format` 'text' draws it for a terminal;
- * 'mermaid' writes a Mermaid sequenceDiagram for a web page (GitHub renders it). Packet lines from
- * the wire trace are drawn as the arrows they were (the handshake's SYN, SYN+ACK, ACK between connect
- * and accept, data and its ACKs, FIN, RST); with none, the calls' segments are guessed.
+ * Renders trace lines as a sequence picture. `format` 'text' draws it for a terminal, client and
+ * server in two columns; 'mermaid' writes a Mermaid sequenceDiagram for a web page (GitHub renders it);
+ * 'svg' a self-contained SVG picture with a lane per process and end (svg.ts), for a browser or a
+ * projector. Packet lines from the wire trace are drawn as the arrows they were (the handshake's SYN,
+ * SYN+ACK, ACK between connect and accept, data and its ACKs, FIN, RST, keepalive probes and their
+ * ACKs); with none, text and Mermaid guess the calls' segments.
  */
-export function renderDiagram(lines: string[], format: 'text' | 'mermaid' = 'text'): string {
-  const items = lines.map((line) => parsePacket(line) ?? parse(line)).filter((x): x is Call | Packet => x !== undefined);
-  const calls = items.filter((x): x is Call => 'name' in x);
-  const socks = assign(calls);
-  const callRows = calls.map((c, i) => ({ c, s: socks[i] }));
+export function renderDiagram(lines: string[], format: 'text' | 'mermaid' | 'svg' = 'text'): string {
+  if (!Array.isArray(lines)) throw invalidArgType('lines', 'an array of trace lines', lines);
+  if (format === 'svg') return renderSvg(lines);
+  if (format !== 'text' && format !== 'mermaid') throw invalidArgValue('format', format, "must be 'text', 'mermaid' or 'svg'");
+  const { items, calls } = readTrace(lines);
+  const callRows = items.flatMap((x) => ('call' in x ? [{ c: x.call, s: x.sock }] : []));
   const real = items.length > calls.length;
   const servers = serverPorts(callRows.filter((r) => r.s.side !== undefined));
   const rows: Row[] = [];
-  let next = 0;
   for (const x of items) {
-    if ('name' in x) {
-      const r = callRows[next++];
-      if (r.s.side !== undefined) rows.push(r);
-    } else if (servers.has(x.srcPort) || servers.has(x.dstPort)) {
-      rows.push({ p: x, from: servers.has(x.srcPort) ? 'server' : 'client' });
+    if ('call' in x) {
+      if (x.sock.side !== undefined) rows.push({ c: x.call, s: x.sock });
+    } else if (servers.has(x.packet.srcPort) || servers.has(x.packet.dstPort)) {
+      rows.push({ p: x.packet, from: servers.has(x.packet.srcPort) ? 'server' : 'client' });
     }
   }
   // Only the guesses: a call's wire() also marks a socket's FIN sent.

@@ -6,7 +6,6 @@ import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { type Native, native } from '../binding';
 import { LITTLE } from '../byteorder';
-import { renderDiagram } from './diagram';
 import { type Calls, type Untraced } from './untraced';
 import { type Instant, Wire, realtime } from './wire';
 import {
@@ -47,6 +46,12 @@ function optionValue(level: number, name: number, v: Uint8Array): string {
 const isGetFilter = (level: number, name: number) => level === C.SOL_SOCKET && name === C.SO_GET_FILTER && C.SO_GET_FILTER !== undefined;
 
 let sink: Sink | undefined;
+// BSOCK_TRACE's pictures (env.ts) see every line while the trace is on, whoever the sink is (the tour
+// turns the trace on itself, with a sink of its own): they tap it.
+let tap: Sink | undefined;
+/** @internal Gives `fn` every line printed from now on, as well as the sink (env.ts). */
+export const tapTrace = (fn: Sink): void => void (tap = fn);
+const out = (line: string): void => (sink?.(line), tap?.(line));
 
 // BSOCK_TRACE=wire / trace({ wire: true }): the capture whose packets are printed between the calls,
 // and the CLOCK_REALTIME instant the call being printed began (undefined outside a wrapped call: a
@@ -71,7 +76,7 @@ function silently<T>(fn: () => T): T {
 function printPackets(until?: Instant): void {
   const w = wire;
   if (w === undefined || sink === undefined) return;
-  for (const line of silently(() => w.drain(until))) sink(line);
+  for (const line of silently(() => w.drain(until))) out(line);
 }
 
 // After a fork, strace -f tells the processes apart by a `[pid N] ` before each line; so does the trace,
@@ -85,7 +90,7 @@ function emit(call: string, rc: number, detail = ''): void {
     wire.learn(line);
     printPackets(began ?? realtime());
   }
-  sink(line);
+  out(line);
 }
 
 /**
@@ -134,7 +139,6 @@ export function traceFork(pid: number): void {
   pidTag = `[pid ${String(process.pid).padStart(5)}] `;
   if (pid > 0) emit(`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=${pointer})`, pid);
 }
-
 
 /** Wrappers for each native call: same arguments, same result, plus one strace-like line. */
 const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[K] } = {
@@ -411,10 +415,10 @@ export interface TraceOptions {
   wire?: boolean;
 }
 
-// BSOCK_TRACE=wire (or diagram:wire, mermaid:wire) asks for packets in any trace the process turns on,
-// the one a program turns on itself too (the tour's).
+// BSOCK_TRACE=wire (or diagram:wire, mermaid:wire, svg:FILE) asks for packets in any trace the process
+// turns on, the one a program turns on itself too (the tour's). env.ts reads the rest of BSOCK_TRACE.
 const mode = process.env.BSOCK_TRACE;
-const wireByDefault = mode !== undefined && /(^|:)wire$/.test(mode);
+const wireByDefault = mode !== undefined && (/(^|:)wire$/.test(mode) || mode.startsWith('svg:'));
 // Said once per process: a program that turns the trace on and off is not told again.
 let wireRefusalSaid = false;
 
@@ -432,7 +436,7 @@ function startWire(): void {
       wireRefusalSaid = true;
       const err = e as { syscall?: string; code?: string; message?: string };
       const why = err.code === 'EPERM' || err.code === 'EACCES' ? 'capture needs CAP_NET_RAW: ' : '';
-      sink?.(`# BSOCK_TRACE=wire: no packets (${why}${err.syscall && err.code ? `${err.syscall} ${err.code}` : err.message})`);
+      out(`# BSOCK_TRACE=wire: no packets (${why}${err.syscall && err.code ? `${err.syscall} ${err.code}` : err.message})`);
     }
   }
 }
@@ -455,8 +459,9 @@ let exitHooked = false;
  * loopback's packets of the program's sockets between the calls (TraceOptions). `BSOCK_TRACE=1` in
  * the environment turns it on at load; `BSOCK_TRACE=wire` with the packets; `BSOCK_TRACE=diagram`
  * (or `mermaid`, and `diagram:wire`, `mermaid:wire` drawing the real segments) draws the calls as a
- * client/server sequence picture when the process exits. When off, calls go straight to the addon:
- * tracing costs nothing.
+ * client/server sequence picture when the process exits; `BSOCK_TRACE=svg:FILE` prints the wire
+ * trace and writes its SVG picture to FILE (src/trace/env.ts). When off, calls go straight to the
+ * addon: tracing costs nothing.
  */
 export function trace(on: boolean | TraceSink | TraceOptions): void {
   if (on === false) {
@@ -486,14 +491,4 @@ export function trace(on: boolean | TraceSink | TraceOptions): void {
   }
   install();
   traceChanged?.();
-}
-
-if (mode === '1') trace(true);
-else if (mode === 'wire') trace({ wire: true });
-else if (mode !== undefined && /^(diagram|mermaid)(:wire)?$/.test(mode)) {
-  // Collect the calls (and packets) and draw them when the process ends; the packets left are read
-  // first (the wire's exit hook was registered before this one, so it runs first).
-  const lines: string[] = [];
-  trace({ to: (line) => lines.push(line), wire: wireByDefault });
-  process.on('exit', () => writeSync(2, renderDiagram(lines, mode.startsWith('mermaid') ? 'mermaid' : 'text')));
 }

@@ -223,6 +223,30 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     expect(lines.join('\n')).not.toMatch(/AF_PACKET|recvmsg/);
   });
 
+  it.runIf(asRoot)('leaves a traced call its address when packets of other programs are read while its line is printed', async () => {
+    const b = await import('../src/index');
+    // Another program's datagrams on lo, one a millisecond: the capture reads them (every packet of lo
+    // is read, then matched by port) while getsockname's line is printed, before getsockname decodes
+    // the address it got — the capture's recvmsg must not leave its sockaddr_ll in its place.
+    const noise = spawn(process.execPath, ['-e', "const d = require('dgram').createSocket('udp4'); setInterval(() => d.send('x', 9, '127.0.0.1'), 1); setTimeout(() => process.exit(0), 5000);"], { stdio: 'ignore' });
+    children.add(noise);
+    await new Promise((r) => setTimeout(r, 200));
+    const srv = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+    const ports = new Set<unknown>();
+    let calls = 0;
+    trace({ to: () => {}, wire: true });
+    try {
+      b.bind(srv, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+      for (const end = Date.now() + 300; Date.now() < end && calls < 100_000; calls++) ports.add((b.getsockname(srv) as { port?: number }).port);
+    } finally {
+      trace(false);
+      srv.close();
+      noise.kill('SIGKILL');
+    }
+    expect(calls).toBeGreaterThan(100);
+    expect([...ports]).toEqual([expect.any(Number)]);
+  });
+
   it('trace() refuses a wire option that is not a boolean', () => {
     expect(() => trace({ wire: 'lo' as unknown as boolean })).toThrow(TypeError);
   });

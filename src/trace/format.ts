@@ -425,3 +425,26 @@ export function epollEventArray(words: Uint32Array, count: number): string {
   }
   return `[${out.join(', ')}]`;
 }
+
+// setsockopt's and getsockopt's option values (trace.ts's wrappers).
+export const optionLayouts = native.optionLayouts as Record<string, { size: number; fields: Record<string, [number, number]> } | undefined>;
+export const FILTER = optionLayouts.sock_filter?.size ?? 1;
+
+/**
+ * setsockopt's value as strace prints it: an int as [n], the structures it decodes (packet_mreq,
+ * sock_fprog) field by field and its pointer when they are cut short, other bytes as a string.
+ */
+export function optionValue(level: number, name: number, v: Uint8Array): string {
+  if (level === C.SOL_PACKET && (name === C.PACKET_ADD_MEMBERSHIP || name === C.PACKET_DROP_MEMBERSHIP)) {
+    return v.length >= (optionLayouts.packet_mreq?.size ?? Infinity) ? formatPacketMreq(v) : pointer;
+  }
+  if (level === C.SOL_SOCKET && name === C.SO_ATTACH_FILTER) {
+    const fprog = optionLayouts.sock_fprog;
+    if (fprog === undefined || v.length < fprog.size) return pointer;
+    return formatFprog(new DataView(v.buffer, v.byteOffset, v.length).getUint16(fprog.fields.len[0], LITTLE));
+  }
+  return v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(v);
+}
+
+/** Whether getsockopt(level, name) is Linux's SO_GET_FILTER, whose optlen counts instructions. */
+export const isGetFilter = (level: number, name: number) => level === C.SOL_SOCKET && name === C.SO_GET_FILTER && C.SO_GET_FILTER !== undefined;

@@ -5,13 +5,14 @@
 import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { type Native, native } from '../binding';
+import { addrOut } from '../addrout';
 import { LITTLE } from '../byteorder';
 import { type Calls, type Untraced } from './untraced';
 import { type Instant, Wire, realtime } from './wire';
 import {
   AF, C, MSG_FLAGS, OPTS, SHUT, SOL, STORAGE, addrIn, addrResult, data, flags, formatReceivedMsg, formatSentMsg,
   formatPselect6, formatWaitStatus, pointer, protocol, quote, result, sockType, waitOptions, epollEvent, epollEventArray,
-  epollOp, formatFprog, formatPacketMreq, ioctlRequest,
+  epollOp, formatFprog, ioctlRequest, optionValue, optionLayouts, FILTER, isGetFilter,
 } from './format';
 
 type Sink = (line: string) => void;
@@ -22,28 +23,6 @@ type Sink = (line: string) => void;
 const EPOLL_WAIT_IS_PWAIT = ['arm64', 'riscv64', 'loong64'].includes(process.arch);
 
 const original: Partial<Native> = {};
-
-const optionLayouts = native.optionLayouts as Record<string, { size: number; fields: Record<string, [number, number]> } | undefined>;
-const FILTER = optionLayouts.sock_filter?.size ?? 1;
-
-/**
- * setsockopt's value as strace prints it: an int as [n], the structures it decodes (packet_mreq,
- * sock_fprog) field by field and its pointer when they are cut short, other bytes as a string.
- */
-function optionValue(level: number, name: number, v: Uint8Array): string {
-  if (level === C.SOL_PACKET && (name === C.PACKET_ADD_MEMBERSHIP || name === C.PACKET_DROP_MEMBERSHIP)) {
-    return v.length >= (optionLayouts.packet_mreq?.size ?? Infinity) ? formatPacketMreq(v) : pointer;
-  }
-  if (level === C.SOL_SOCKET && name === C.SO_ATTACH_FILTER) {
-    const fprog = optionLayouts.sock_fprog;
-    if (fprog === undefined || v.length < fprog.size) return pointer;
-    return formatFprog(new DataView(v.buffer, v.byteOffset, v.length).getUint16(fprog.fields.len[0], LITTLE));
-  }
-  return v.length === 4 ? `[${new DataView(v.buffer, v.byteOffset, 4).getInt32(0, LITTLE)}]` : quote(v);
-}
-
-/** Whether getsockopt(level, name) is Linux's SO_GET_FILTER, whose optlen counts instructions. */
-const isGetFilter = (level: number, name: number) => level === C.SOL_SOCKET && name === C.SO_GET_FILTER && C.SO_GET_FILTER !== undefined;
 
 let sink: Sink | undefined;
 // BSOCK_TRACE's pictures (env.ts) see every line while the trace is on, whoever the sink is (the tour
@@ -72,11 +51,20 @@ function silently<T>(fn: () => T): T {
   }
 }
 
-/** Prints the program's packets stamped before `until` (all that are left without it). */
+/**
+ * Prints the program's packets stamped before `until` (all that are left without it). The capture's
+ * recvmsg writes its sockaddr_ll into addrOut, where the call being printed (getsockname, accept,
+ * recvfrom) left the address it has not decoded yet: kept aside and put back.
+ */
 function printPackets(until?: Instant): void {
   const w = wire;
   if (w === undefined || sink === undefined) return;
-  for (const line of silently(() => w.drain(until))) out(line);
+  const kept = addrOut.slice();
+  try {
+    for (const line of silently(() => w.drain(until))) out(line);
+  } finally {
+    addrOut.set(kept);
+  }
 }
 
 // After a fork, strace -f tells the processes apart by a `[pid N] ` before each line; so does the trace,

@@ -113,7 +113,8 @@ export function renderSvg(lines: string[]): string {
     if ('call' in x) {
       const { call: c, sock: s } = x;
       const lane = callLane(c, s);
-      const e = endOf(s, lane.key);
+      // Closed here but still open in another process (a fork's): its packets are that process's now.
+      const e = endOf(s, x.heldBy !== undefined && s.side ? laneOf(`${x.heldBy}/${s.side}`, x.heldBy, s.side).key : lane.key);
       if (c.port !== 0 && /^(bind|getsockname)$/.test(c.name) && c.ok) e.local = c.port;
       if (c.port !== 0 && /^(connect|getpeername|sendto)$/.test(c.name)) e.remote = c.port;
       if (x.made) Object.assign(endOf(x.made, lane.key), { local: e.local, remote: c.port || undefined });

@@ -168,14 +168,15 @@ const empty = (): Sock => ({ stream: true, bound: false, connected: false, finSe
 /**
  * Gives each call the socket it acts on (`socks`), and each socket its side: listen/accept make a
  * server, connect or a first sendto from an unbound socket a client, recvfrom on a bound one a server.
- * `made`: the socket accept returned. Descriptors are per process: a fork's child starts with its
+ * `made`: the socket accept returned; `heldBy`: for a close, a process that still holds the socket. Descriptors are per process: a fork's child starts with its
  * parent's, and a close in one leaves the other's as it was (the course's concurrent server closes
  * each socket in the process that does not use it).
  */
-export function assign(calls: Call[]): { socks: Sock[]; made: (Sock | undefined)[] } {
+export function assign(calls: Call[]): { socks: Sock[]; made: (Sock | undefined)[]; heldBy: (string | undefined)[] } {
   const tables = new Map<string, Map<number, Sock>>();
   const socks: Sock[] = [];
   const made: (Sock | undefined)[] = [];
+  const heldBy: (string | undefined)[] = [];
   for (const c of calls) {
     let current = tables.get(c.pid);
     if (current === undefined) {
@@ -186,6 +187,7 @@ export function assign(calls: Call[]): { socks: Sock[]; made: (Sock | undefined)
       tables.set(c.pid, current);
     }
     made.push(undefined);
+    heldBy.push(undefined);
     if (c.name === 'clone') {
       socks.push(empty());
       if (c.ok && !tables.has(c.rc)) tables.set(c.rc, new Map(current));
@@ -214,9 +216,12 @@ export function assign(calls: Call[]): { socks: Sock[]; made: (Sock | undefined)
     if (c.name === 'bind') s.bound = true;
     if (c.name === 'recvfrom' && s.bound) s.side ??= 'server';
     if (c.name === 'sendto') s.side ??= s.bound ? 'server' : 'client';
-    if (c.name === 'close') current.delete(c.fd);
+    if (c.name === 'close') {
+      current.delete(c.fd);
+      heldBy[heldBy.length - 1] = [...tables].find(([pid, t]) => pid !== '' && [...t.values()].includes(s))?.[0];
+    }
   }
-  return { socks, made };
+  return { socks, made, heldBy };
 }
 
 /** A call as the pictures show it: `connect(4, 127.0.0.1:3400) = 0`, `read(5) = -1 EAGAIN`. */
@@ -229,7 +234,7 @@ export function short(c: Call): string {
 
 /** A trace read back: each line that is a call or a packet, in order, with its index among `lines`. */
 export interface Timeline {
-  items: ({ index: number } & ({ call: Call; sock: Sock; made?: Sock } | { packet: Packet }))[];
+  items: ({ index: number } & ({ call: Call; sock: Sock; made?: Sock; heldBy?: string } | { packet: Packet }))[];
   calls: Call[];
   packets: Packet[];
 }
@@ -246,12 +251,12 @@ export function readTrace(lines: string[]): Timeline {
   const calls = parsed.flatMap((x) => ('call' in x ? [x.call] : []));
   const packets = parsed.flatMap((x) => ('packet' in x ? [x.packet] : []));
   nameKeepalive(packets);
-  const { socks, made } = assign(calls);
+  const { socks, made, heldBy } = assign(calls);
   let next = 0;
   const items = parsed.map((x): Timeline['items'][number] => {
     if ('packet' in x) return x;
     const i = next++;
-    return { index: x.index, call: x.call, sock: socks[i], made: made[i] };
+    return { index: x.index, call: x.call, sock: socks[i], made: made[i], heldBy: heldBy[i] };
   });
   return { items, calls, packets };
 }

@@ -224,10 +224,18 @@ export function assign(calls: Call[]): { socks: Sock[]; made: (Sock | undefined)
   return { socks, made, heldBy };
 }
 
-/** A call as the pictures show it: `connect(4, 127.0.0.1:3400) = 0`, `read(5) = -1 EAGAIN`. */
+/**
+ * A call as the pictures show it: `socket(AF_INET, SOCK_STREAM) = 3`,
+ * `connect(4, 127.0.0.1:3400) = 0`, `setsockopt(4, SOL_SOCKET, SO_KEEPALIVE) = 0`, `read(5) = -1 EAGAIN`.
+ */
 export function short(c: Call): string {
   const how = /SHUT_\w+/.exec(c.line)?.[0];
-  const args = c.name === 'socket' ? '' : `${c.fd}${how ? `, ${how}` : ''}${c.addr ? `, ${c.addr}` : ''}${c.data && !/^(read|recvfrom)$/.test(c.name) ? `, ${c.data}` : ''}`;
+  // What socket made (its family and type, without the SOCK_CLOEXEC the library always adds), and an
+  // option's level and name: what a lesson is about.
+  const made = c.name === 'socket' ? /\bsocket\((\w+), (\w+)/.exec(c.line)?.slice(1).join(', ') : undefined;
+  const opt = /^[gs]etsockopt$/.test(c.name) ? /\(\d+, (\w+), (\w+)/.exec(c.line) : undefined;
+  const args = made !== undefined ? made
+    : `${c.fd}${how ? `, ${how}` : ''}${opt ? `, ${opt[1]}, ${opt[2]}` : ''}${c.addr ? `, ${c.addr}` : ''}${c.data && !/^(read|recvfrom)$/.test(c.name) ? `, ${c.data}` : ''}`;
   const res = c.ok ? c.rc : c.rc.replace(/^-1 (\w+).*/, '-1 $1');
   return `${c.name}(${args}) = ${res}`;
 }

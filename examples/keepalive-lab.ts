@@ -1,7 +1,7 @@
 // The keepalive lab: TCP keepalive probes on the wire, a dead peer detected in idle + interval × count
 // seconds, and TCP_USER_TIMEOUT cutting a connection whose data is never acknowledged.
 //
-//   npm run keepalive-lab -- [--idle S] [--interval S] [--count N] [--user-timeout MS]
+//   npm run keepalive-lab -- [--idle S] [--interval S] [--count N] [--user-timeout MS] [--svg FILE]
 //
 // One client and one server on 127.0.0.1, in three parts:
 //   1. A live peer: the client's kernel sends a probe after `idle` seconds of silence, then every
@@ -26,12 +26,15 @@
 //   loopback up: its firewall rule then touches nothing else) and `iptables` (the rule that makes the
 //   peer vanish). Without them the lab runs part 1 and says what it cannot do. KEEPALIVE_LAB_NETNS=1
 //   says the lab is already alone in a namespace of its own (loopback up), so it does not unshare.
+// - --svg FILE: the run's picture, written to FILE: the library's trace with the wire on
+//   (trace({ to, wire: true })) records every call and the packets between them, and
+//   renderDiagram(lines, 'svg') draws them, a lane per end, each call a box, each packet an arrow.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   AF_INET, IPPROTO_TCP, SIOCOUTQ, SOCK_STREAM, TCP_INFO, type CapturedPacket, type SocketHandle, accept, bind, close, connect,
-  getsockname, getsockopt, ioctl, listen, read, setKeepAlive, socket, write,
+  getsockname, getsockopt, ioctl, listen, read, renderDiagram, setKeepAlive, socket, trace, write,
 } from 'berkeley-sockets';
 import * as promises from 'berkeley-sockets/promises';
 
@@ -42,6 +45,7 @@ const HELP = `usage: npm run keepalive-lab -- [options]
   --count N          TCP_KEEPCNT: unanswered probes before the peer is declared dead (default 3)
   --user-timeout MS  TCP_USER_TIMEOUT for part 3: milliseconds data may stay unacknowledged
                      (default 3000; 0 skips part 3)
+  --svg FILE         write the run's picture (calls and packets) to FILE
   --help             this text
 
 Part 1 (a live peer) runs anywhere. Parts 2 and 3 make the peer vanish with iptables in a network
@@ -66,6 +70,12 @@ const idle = option('idle', 1, 1);
 const interval = option('interval', 1, 1);
 const count = option('count', 3, 1);
 const userTimeout = option('user-timeout', 3000, 0);
+const svgAt = argv.indexOf('--svg');
+const svgFile = svgAt >= 0 ? argv[svgAt + 1] : undefined;
+if (svgAt >= 0 && !svgFile) {
+  console.error(`--svg needs a file name\n\n${HELP}`);
+  process.exit(2);
+}
 
 // ---- Where we run: root? a namespace of our own? which tools? ----------------------------------
 const root = process.getuid?.() === 0;
@@ -281,6 +291,11 @@ function connectTo(srv: SocketHandle, port: number): { cli: SocketHandle<typeof 
 }
 
 async function main(): Promise<void> {
+  // --svg: the library's trace records every call of the run, and (wire: true) the packets between
+  // them, from a capture of its own; the picture is drawn from those lines at the end.
+  const traced: string[] = [];
+  if (svgFile !== undefined) trace({ to: (line: string) => traced.push(line), wire: true });
+
   // The server: a listening socket on a port the kernel chooses.
   const srv = socket(AF_INET, SOCK_STREAM, 0);
   bind(srv, { family: AF_INET, address: '127.0.0.1', port: 0 });
@@ -290,6 +305,7 @@ async function main(): Promise<void> {
   // The capture: a packet socket on the loopback with a BPF filter for this port, opened now so
   // that it sees the handshake. Needs CAP_NET_RAW: without it the first next() fails with EPERM.
   const stream = promises.capture('lo', { filter: `tcp and port ${port}` });
+  const captureFd = stream.socket?.fd.fd;
   let packets: Promise<void> | undefined;
   if (stream.socket !== undefined) {
     console.log(`capturing on lo with the library's packet socket: tcp and port ${port}`);
@@ -373,6 +389,33 @@ async function main(): Promise<void> {
   await packets;
   clearInterval(printer);
   flush(true);
+  if (svgFile !== undefined) {
+    trace(false);
+    writeFileSync(svgFile, renderDiagram(forThePicture(traced, captureFd), 'svg'));
+    console.log(`\nthe run's picture: ${svgFile} (open it in a browser)`);
+  }
+}
+
+/**
+ * The trace lines the picture draws: not the lab's own machinery — its capture's packet socket
+ * (opened, watched, then read packet by packet), the TCP_INFO it samples every 10 ms, and how the
+ * promises API starts watching a descriptor (getsockopt SO_TYPE, libuv's epoll_ctl: see trace.ts's
+ * traceWatch) — and of the SIOCOUTQ samples (strace calls the request TIOCOUTQ: the same number)
+ * only those whose answer changed.
+ */
+function forThePicture(lines: string[], captureFd: number | undefined): string[] {
+  const own = captureFd === undefined ? undefined : new RegExp(`^(\\[pid +\\d+\\] )?\\w+\\(${captureFd}[,)]`); // a call on the capture
+  const outq = new Map<string, string>(); // descriptor → the last SIOCOUTQ answer drawn
+  return lines.filter((line) => {
+    if (/AF_PACKET|TCP_INFO|^(\[pid +\d+\] )?epoll_ctl\(|SO_TYPE/.test(line) || own?.test(line)) return false;
+    const fresh = /^socket\(.*= (\d+)$/.exec(line); // a descriptor number used again: a new socket
+    if (fresh !== null) outq.delete(fresh[1]);
+    const q = /ioctl\((\d+), [TS]IOCOUTQ, \[(\d+)\]\)/.exec(line);
+    if (q === null) return true;
+    const changed = outq.get(q[1]) !== q[2];
+    outq.set(q[1], q[2]);
+    return changed;
+  });
 }
 
 main().catch((e) => {

@@ -1,7 +1,7 @@
 // Keepalive, proven on the wire and against a dead peer. Needs root, tcpdump, iptables and network
 // namespaces: CI runs these (a missing tool there is a failure); elsewhere they skip with a reason.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -272,9 +272,10 @@ describe.runIf(labNeeds)('the keepalive lab (npm run keepalive-lab)', () => {
       expect(readlinkSync(`/proc/${holder.pid}/ns/net`)).not.toBe(ours);
       execFileSync('nsenter', ['-t', String(holder.pid), '-n', 'ip', 'link', 'set', 'lo', 'up']);
       const dump = await startTcpdump('tcp', dir, { netns: holder.pid });
+      const svg = path.join(dir, 'run.svg');
       children.push(dump.child);
 
-      const { out, code } = await runLab(which('nsenter'), ['-t', String(holder.pid), '-n', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '2000'],
+      const { out, code } = await runLab(which('nsenter'), ['-t', String(holder.pid), '-n', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '2000', '--svg', svg],
         { ...process.env, PATH: bin, KEEPALIVE_LAB_NETNS: '1' }, 40_000);
       await dump.stop();
       expect(code, out).toBe(0);
@@ -343,6 +344,16 @@ describe.runIf(labNeeds)('the keepalive lab (npm run keepalive-lab)', () => {
       expect(m3, out).not.toBeNull();
       expect(Number(m3![1])).toBeGreaterThan(1.8);
       expect(Number(m3![1])).toBeLessThan(4);
+
+      // --svg: the run's picture (the library's trace, wire on): every packet tcpdump saw drawn as an
+      // arrow, the five probes named, both ETIMEDOUTs as failed calls, none of the lab's own machinery.
+      const picture = readFileSync(svg, 'utf8');
+      expect(picture).toMatch(/^<\?xml[^>]*>\s*<svg /);
+      expect(picture.match(/<g class="packet[ "]/g)?.length, picture).toBe(theirs.length);
+      expect(picture.match(/<g class="packet keepalive keepalive-probe"/g)?.length).toBe(probes1.length + probes2.length);
+      expect(picture.match(/<title>read\(\d+, [^<]*= -1 ETIMEDOUT/g)?.length).toBe(2);
+      expect(picture).not.toMatch(/AF_PACKET|TCP_INFO/);
+      expect(out).toContain(`the run's picture: ${svg}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -367,9 +378,21 @@ describe.runIf(canRun('the lab\'s capture needs root', isRoot))('the keepalive l
 });
 
 describe.runIf(withoutRaw)('the keepalive lab without CAP_NET_RAW', () => {
-  it('still detects the dead peer and the user timeout through TCP_INFO, and says why there are no packets', async () => {
-    const { out, code } = await runLab(which('setpriv'), ['--bounding-set=-net_raw', '--inh-caps=-net_raw', '--', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '1000'],
+  it('still detects the dead peer and the user timeout through TCP_INFO, and says why there are no packets (in its --svg picture too)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-klab-'));
+    const svg = path.join(dir, 'run.svg');
+    const { out, code } = await runLab(which('setpriv'), ['--bounding-set=-net_raw', '--inh-caps=-net_raw', '--', process.execPath, lab, '--idle', '1', '--interval', '1', '--count', '2', '--user-timeout', '1000', '--svg', svg],
       process.env, 40_000);
+    expect(code, out).toBe(0);
+    let picture: string;
+    try {
+      picture = readFileSync(svg, 'utf8');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(picture).toContain('no packets (capture needs CAP_NET_RAW');
+    expect(picture).not.toMatch(/<g class="packet/);
+    expect(picture.match(/<title>read\(\d+, [^<]*= -1 ETIMEDOUT/g)?.length).toBe(2);
     expect(code, out).toBe(0);
     expect(out).toMatch(/no packets: the capture needs CAP_NET_RAW .*failed: EPERM/);
     expect(out).not.toMatch(/Flags \[/);

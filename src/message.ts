@@ -367,6 +367,10 @@ const DEFAULT_CONTROL_LENGTH = 1024;
 // Reused control space: decoding copies everything out of it before recvmsg returns.
 let controlScratch: Uint8Array | undefined;
 const info = new Int32Array(3);
+// Whether a recvmsg's results are in the scratch and `info`, not yet decoded. A recvmsg made meanwhile
+// (the wire trace reads its capture while the traced call's line is printed, inside the call) gets
+// buffers of its own instead of overwriting them.
+let scratchBusy = false;
 /**
  * Handles of sockets that refused MSG_CMSG_CLOEXEC (AF_PACKET: EINVAL) and are not AF_UNIX, so receive no
  * descriptors: recvmsg asks them without the flag, as C does. A handle owns one descriptor for its life.
@@ -413,23 +417,32 @@ export function prepareRecvmsg<F extends number>(fd: SocketHandle<F> | number, m
     call(): ReceivedMessage<F> | number {
       // The shared scratch is taken at each call, not kept: decoding copies everything out of it
       // before the call returns, so an async call waiting in between holds nothing another overwrites.
+      const nested = scratchBusy;
       let control: Uint8Array;
-      if (length <= DEFAULT_CONTROL_LENGTH) {
+      if (length <= DEFAULT_CONTROL_LENGTH && !nested) {
         controlScratch ??= new Uint8Array(DEFAULT_CONTROL_LENGTH);
         control = controlScratch.subarray(0, length);
       } else {
         control = new Uint8Array(length);
       }
-      const rc = handle !== undefined && withoutCloexec.has(handle)
-        ? native.recvmsg(n, iov, control, addrOut, flags, info, false)
-        : native.recvmsg(n, iov, control, addrOut, flags, info);
-      if (handle !== undefined && info[2] > 0 && info[2] !== AF_UNIX) withoutCloexec.add(handle);
-      if (rc < 0) return rc;
-      // Descriptors first: nothing between the system call and their handles can throw.
-      const cmsgs = decodeControl(control, info[0]);
+      const out = nested ? new Int32Array(3) : info;
+      let rc: number;
+      let cmsgs: ControlMessage[];
+      scratchBusy = true;
+      try {
+        rc = handle !== undefined && withoutCloexec.has(handle)
+          ? native.recvmsg(n, iov, control, addrOut, flags, out, false)
+          : native.recvmsg(n, iov, control, addrOut, flags, out);
+        if (handle !== undefined && out[2] > 0 && out[2] !== AF_UNIX) withoutCloexec.add(handle);
+        if (rc < 0) return rc;
+        // Descriptors first: nothing between the system call and their handles can throw.
+        cmsgs = decodeControl(control, out[0]);
+      } finally {
+        scratchBusy = nested;
+      }
       // Linux echoes MSG_CMSG_CLOEXEC back in msg_flags (___sys_recvmsg seeds msg_flags with it); it is
       // ours, not news about the message.
-      const msgFlags = info[1] & ~(MSG_CMSG_CLOEXEC ?? 0);
+      const msgFlags = out[1] & ~(MSG_CMSG_CLOEXEC ?? 0);
       return {
         n: rc,
         address: takeAddrOut() as AddressOf<F> | null,

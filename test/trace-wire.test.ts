@@ -247,6 +247,42 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     expect([...ports]).toEqual([expect.any(Number)]);
   });
 
+  it.runIf(asRoot)("leaves a traced recvmsg its own control messages and flags when the capture is read while its line is printed", async () => {
+    const b = await import('../src/index');
+    // A datagram stamped by the kernel at t0 (SO_TIMESTAMPNS), then another program's 150 ms later: the
+    // traced recvmsg of the first prints its line, and the wire trace reads the capture then (both
+    // datagrams' copies) with recvmsg — the same shared control scratch and info the user's recvmsg
+    // has not decoded yet. The timestamp received must be the first datagram's, not the last read's.
+    const rx = b.socket(b.AF_INET, b.SOCK_DGRAM, 0);
+    const tx = b.socket(b.AF_INET, b.SOCK_DGRAM, 0);
+    b.bind(rx, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+    b.setsockopt(rx, b.SOL_SOCKET, b.SO_TIMESTAMPNS!, 1);
+    const port = (b.getsockname(rx) as { port: number }).port;
+    const stamps: number[] = [];
+    const flags: number[] = [];
+    trace({ to: () => {}, wire: true });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        b.sendto(tx, 'first', { family: b.AF_INET, address: '127.0.0.1', port });
+        await new Promise((r) => setTimeout(r, 150));
+        const other = spawnSync(process.execPath, ['-e', "const d = require('dgram').createSocket('udp4'); d.send('x', 9, '127.0.0.1', () => d.close());"]);
+        expect(other.status).toBe(0);
+        const m = b.recvmsg(rx, { iov: Buffer.alloc(64) });
+        const ts = m.control.find((c) => c.type === b.SCM_TIMESTAMPNS) as { tv_sec: number; tv_nsec: number } | undefined;
+        expect(ts).toBeDefined();
+        stamps.push(ts!.tv_sec * 1000 + ts!.tv_nsec / 1e6 - t0);
+        flags.push(m.flags);
+      }
+    } finally {
+      trace(false);
+      rx.close();
+      tx.close();
+    }
+    for (const ms of stamps) expect(Math.abs(ms)).toBeLessThan(50);
+    expect(flags).toEqual([0, 0, 0]);
+  });
+
   it('trace() refuses a wire option that is not a boolean', () => {
     expect(() => trace({ wire: 'lo' as unknown as boolean })).toThrow(TypeError);
   });

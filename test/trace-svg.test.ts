@@ -53,7 +53,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string, ms = 20_
 /** Chromium, headless, in a profile directory of its own (removed after), killed after 30 s. */
 async function chromium(args: string[]): Promise<string> {
   const profile = tmp();
-  const r = await run(['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`, ...args], process.env, profile, 30_000);
+  // Chromium is not ours to sanitize: the sanitizer run's LD_PRELOAD of libasan (test:asan) and its
+  // options would be loaded into Chromium's launcher script and its processes.
+  const env = { ...process.env };
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'BSOCK_ASAN_PRELOAD']) delete env[k];
+  const r = await run(['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`, ...args], env, profile, 30_000);
   rmSync(profile, { recursive: true, force: true });
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   return r.stdout;

@@ -283,6 +283,84 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     expect(flags).toEqual([0, 0, 0]);
   });
 
+  // Another program's bulk transfer on lo, for at most 8 s: 1 MiB writes as fast as the kernel takes them.
+  const FLOOD = `
+import socket, threading, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+def sink():
+    c, _ = srv.accept()
+    while c.recv(1 << 20): pass
+threading.Thread(target=sink, daemon=True).start()
+out = socket.create_connection(srv.getsockname()); buf = b'x' * (1 << 20); end = time.time() + 8
+while time.time() < end: out.sendall(buf)
+`;
+
+  it.runIf(asRoot && hasCommand('python3'))("keeps the program's keepalive probes while another program floods lo during its poll", async () => {
+    const b = await import('../src/index');
+    const flood = spawn('python3', ['-c', FLOOD], { stdio: 'ignore' });
+    children.add(flood);
+    await new Promise((r) => setTimeout(r, 300));
+    const lines: string[] = [];
+    const srv = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+    const c = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+    let s: ReturnType<typeof b.accept>['fd'] | undefined;
+    trace({ to: (l) => lines.push(l), wire: true });
+    try {
+      b.bind(srv, { family: b.AF_INET, address: '127.0.0.1', port: 0 });
+      b.listen(srv, 1);
+      b.connect(c, { family: b.AF_INET, address: '127.0.0.1', port: (b.getsockname(srv) as { port: number }).port });
+      s = b.accept(srv).fd;
+      b.write(c, 'hi');
+      b.read(s, Buffer.alloc(8));
+      b.setKeepAlive(c, { idle: 1, interval: 1, count: 3 });
+      // Two probes and their ACKs come while the program sleeps here and the flood fills lo: they wait in
+      // the capture's queue until the next call (without the kernel filter, the flood's segments filled
+      // it and the kernel dropped them).
+      b.poll([{ fd: c, events: b.POLLIN }], 2600);
+      b.getsockname(c);
+    } finally {
+      trace(false);
+      flood.kill('SIGKILL');
+      for (const h of [c, s, srv]) h?.close();
+    }
+    const poll = lines.findIndex((l) => l.startsWith('poll('));
+    const next = lines.findIndex((l, i) => i > poll && !l.startsWith(' '));
+    const during = lines.slice(poll + 1, next).filter((l) => PACKET.test(l));
+    expect(during.length, lines.join('\n')).toBe(4);
+    expect(during.every((l) => /Flags \[\.\], ack \d+, win/.test(l))).toBe(true);
+  }, 20_000);
+
+  it.runIf(asRoot)('shows the whole handshake and the datagram toward another process\'s ports, learnt before the calls', async () => {
+    const b = await import('../src/index');
+    // Servers in another process: their ports appear in no line before connect's and sendto's, and the
+    // client's own port in none at all until later — the capture's kernel filter must keep the packets.
+    const peer = spawn(process.execPath, ['-e', `
+      const net = require('net'), dgram = require('dgram');
+      const t = net.createServer((s) => s.end()).listen(0, '127.0.0.1', () => {
+        const u = dgram.createSocket('udp4').bind(0, '127.0.0.1', () => console.log(t.address().port, u.address().port));
+      });
+      setTimeout(() => process.exit(0), 10000);`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.add(peer);
+    const [tcpPort, udpPort] = ((await once(peer.stdout!, 'data')) as [Buffer])[0].toString().trim().split(' ').map(Number);
+    const lines: string[] = [];
+    const c = b.socket(b.AF_INET, b.SOCK_STREAM, 0);
+    const u = b.socket(b.AF_INET, b.SOCK_DGRAM, 0);
+    trace({ to: (l) => lines.push(l), wire: true });
+    try {
+      b.connect(c, { family: b.AF_INET, address: '127.0.0.1', port: tcpPort });
+      b.sendto(u, 'x', { family: b.AF_INET, address: '127.0.0.1', port: udpPort });
+      b.getsockname(u);
+    } finally {
+      trace(false);
+      peer.kill('SIGKILL');
+      c.close();
+      u.close();
+    }
+    const between = (from: string, to: string) => lines.slice(lines.findIndex((l) => l.startsWith(from)) + 1, lines.findIndex((l) => l.startsWith(to))).filter((l) => PACKET.test(l));
+    expect(between('connect(', 'sendto(').map((l) => /Flags \[([^\]]+)\]/.exec(l)?.[1]).slice(0, 3), lines.join('\n')).toEqual(['S', 'S.', '.']);
+    expect(between('sendto(', 'getsockname(').filter((l) => l.includes(`> 127.0.0.1.${udpPort}: UDP, length 1`)), lines.join('\n')).toHaveLength(1);
+  });
+
   it('trace() refuses a wire option that is not a boolean', () => {
     expect(() => trace({ wire: 'lo' as unknown as boolean })).toThrow(TypeError);
   });

@@ -75,7 +75,8 @@ function emit(call: string, rc: number, detail = ''): void {
   if (sink === undefined || quiet) return;
   const line = `${pidTag}${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`;
   if (wire !== undefined) {
-    wire.learn(line);
+    const w = wire;
+    silently(() => w.learn(line)); // a new port re-attaches the capture's filter (setsockopt): not printed
     printPackets(began ?? realtime());
   }
   out(line);
@@ -128,6 +129,16 @@ export function traceFork(pid: number): void {
   if (pid > 0) emit(`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=${pointer})`, pid);
 }
 
+/**
+ * The wire learns the port a call sends to before the call (its capture's kernel filter then keeps the
+ * packets the call sends: a SYN's answer, the handshake's last ACK, a datagram); returns `text`.
+ */
+function foresee(text: string): string {
+  const w = wire;
+  if (w !== undefined && sink !== undefined && !quiet) silently(() => w.learn(text));
+  return text;
+}
+
 /** Wrappers for each native call: same arguments, same result, plus one strace-like line. */
 const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[K] } = {
   socket: (f) => (d, t, p) => {
@@ -156,8 +167,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     return rc;
   },
   connect: (f) => (fd, a) => {
+    const to = foresee(addrIn(a));
     const rc = f(fd, a);
-    emit(`connect(${fd}, ${addrIn(a)})`, rc);
+    emit(`connect(${fd}, ${to})`, rc);
     return rc;
   },
   listen: (f) => (fd, backlog) => {
@@ -207,8 +219,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     return rc;
   },
   sendto: (f) => (fd, b, off, n, fl, a) => {
+    const to = foresee(addrIn(a));
     const rc = f(fd, b, off, n, fl, a);
-    emit(`sendto(${fd}, ${data(b, off, n)}, ${n}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)}, ${addrIn(a)})`, rc);
+    emit(`sendto(${fd}, ${data(b, off, n)}, ${n}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)}, ${to})`, rc);
     return rc;
   },
   setsockopt: (f) => (fd, level, name, v) => {
@@ -269,8 +282,9 @@ const wrappers: { [K in Exclude<keyof Calls, Untraced>]: (f: Calls[K]) => Calls[
     return rc;
   },
   sendmsg: (f) => (fd, iov, name, control, fl) => {
+    const msg = foresee(formatSentMsg(iov, name, control));
     const rc = f(fd, iov, name, control, fl);
-    emit(`sendmsg(${fd}, ${formatSentMsg(iov, name, control)}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)})`, rc);
+    emit(`sendmsg(${fd}, ${msg}, ${flags(fl | (C.MSG_NOSIGNAL ?? 0), MSG_FLAGS)})`, rc);
     return rc;
   },
   // The library adds MSG_CMSG_CLOEXEC (native/message.cc); Linux echoes it in msg_flags. A socket that

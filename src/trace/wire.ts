@@ -6,6 +6,10 @@
 import { native } from '../binding';
 import type { CapturedPacket, CaptureSocket } from '../capture/source';
 import { openCapture } from '../capture/source';
+import { MAXIMUM_SNAPLEN } from '../capture/compile';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, SOL_SOCKET, SO_ATTACH_FILTER, SO_RCVBUF, SO_RCVBUFFORCE } from '../constants';
+import { setsockopt } from '../options';
+import { wireFilter } from './wire-filter';
 import type { TcpHeader, TcpOption } from '../capture/decode';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../constants';
 
@@ -97,6 +101,7 @@ function portsOf(p: CapturedPacket): number[] {
 }
 
 const PORT = /sin6?_port=htons\((\d+)\)/g;
+const WIRE_QUEUE = 8 * 1024 * 1024;
 
 /**
  * The packets of the program's own sockets, read from a capture between its calls. The ports come
@@ -104,18 +109,49 @@ const PORT = /sin6?_port=htons\((\d+)\)/g;
  * accept's answers): a packet with one of them at either end is the program's. A port learnt late
  * still counts for the packets before it, as they are printed only once the next call is. Another
  * program's packets on one of those ports would show too (a port is all a packet says of its socket).
- * Between calls the packets wait in the capture socket's receive queue (SO_RCVBUF, packet(7)): a
- * long stretch without calls on a busy loopback may see the kernel drop some of them there.
+ * Between calls the packets wait in the capture socket's receive queue (SO_RCVBUF, packet(7)), 8 MiB,
+ * behind a kernel filter that keeps other programs' traffic out of it (wire-filter.ts).
  */
 export class Wire {
   private readonly held: CapturedPacket[] = [];
   private readonly ports = new Set<number>();
 
-  constructor(private readonly capture: CaptureSocket) {}
+  // Whether the capture's link is Ethernet-framed, as the kernel filter (wire-filter.ts) reads it.
+  private readonly filtered: boolean;
+
+  /**
+   * `byPort`: give the kernel a filter that keeps only what may be the program's (wire-filter.ts),
+   * re-attached as ports are learnt — for a reader that learns a destination port before the call that
+   * sends to it, as the trace does. Without it every packet is queued until read.
+   */
+  constructor(private readonly capture: CaptureSocket, byPort = false) {
+    this.filtered = byPort && (capture.hatype === ARPHRD_ETHER || capture.hatype === ARPHRD_LOOPBACK);
+    if (this.filtered) this.refilter();
+    // Room for what waits between two calls: 8 MiB where CAP_NET_ADMIN allows more than rmem_max (root),
+    // else as much of it as net.core.rmem_max grants (SO_RCVBUF is capped there, not refused).
+    // Neither is needed to capture: a refusal leaves the default queue.
+    try {
+      setsockopt(capture.fd, SOL_SOCKET, SO_RCVBUFFORCE!, WIRE_QUEUE);
+    } catch {
+      try {
+        setsockopt(capture.fd, SOL_SOCKET, SO_RCVBUF, WIRE_QUEUE);
+      } catch {}
+    }
+  }
 
   /** Opens the capture on `ifname`: the loopback, where a program talking to itself sends everything. */
   static open(ifname: string): Wire {
-    return new Wire(openCapture(ifname));
+    return new Wire(openCapture(ifname), true);
+  }
+
+  /** Gives the kernel the filter for the ports learnt so far (wire-filter.ts says what it keeps). */
+  private refilter(): void {
+    if (!this.filtered || this.capture.closed) return;
+    try {
+      setsockopt(this.capture.fd, SOL_SOCKET, SO_ATTACH_FILTER!, wireFilter(this.ports, MAXIMUM_SNAPLEN));
+    } catch {
+      // Not needed to capture (ENOMEM for the program): the last filter, or none, stays.
+    }
   }
 
   /** Learns the ports named in one trace line. */
@@ -125,7 +161,9 @@ export class Wire {
 
   /** Counts `port` as the program's (socklab's capture learns its sockets' ports from getsockname(2)). */
   watch(port: number): void {
-    if (port !== 0) this.ports.add(port);
+    if (port === 0 || this.ports.has(port)) return;
+    this.ports.add(port);
+    this.refilter();
   }
 
   /** Reads what is queued (at most `max` packets, so a flood cannot hold the program) into `held`. */

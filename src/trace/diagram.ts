@@ -4,7 +4,7 @@
 // wire trace's packet lines among them (BSOCK_TRACE=wire), it draws the segments that were really
 // sent, each where the kernel stamped it; without, it guesses them from the calls.
 
-import { type Call, type Packet, type Side, type Sock, readTrace, short } from './timeline';
+import { type Call, type Packet, type Side, type Sock, readTrace, short, wrap } from './timeline';
 import { invalidArgType, invalidArgValue } from '../errors';
 import { renderSvg } from './svg';
 
@@ -95,7 +95,7 @@ export function renderDiagram(lines: string[], format: 'text' | 'mermaid' | 'svg
     const w = guess(c, s);
     const client = s.side === 'client';
     // A call that does not fit its column goes on below, indented: a result is never cut off.
-    const [first, ...more] = wrap(short(c), W - 1);
+    const [first, ...more] = wrap(short(c), W - 1, 2);
     const arrow = w ? arrowOf(w, client) : ' '.repeat(22);
     out.push(client ? `${first.padEnd(W)}${arrow}`.trimEnd() : `${' '.repeat(W)}${arrow}${w ? ' ' : ''}${first}`);
     for (const rest of more) out.push(client ? `  ${rest}` : `${' '.repeat(W + 22 + (w ? 1 : 0))}  ${rest}`);
@@ -103,18 +103,3 @@ export function renderDiagram(lines: string[], format: 'text' | 'mermaid' | 'svg
   return `${out.join('\n')}\n`;
 }
 
-/** `text` in lines of at most `width` characters, broken after a comma or a space where there is one. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let rest = text;
-  let w = width;
-  while (rest.length > w) {
-    const cut = Math.max(rest.lastIndexOf(', ', w - 1) + 1, rest.lastIndexOf(' ', w));
-    const at = cut > w / 3 ? cut : w;
-    lines.push(rest.slice(0, at).trimEnd());
-    rest = rest.slice(at).trimStart();
-    w = width - 2; // continuation lines are indented by two
-  }
-  lines.push(rest);
-  return lines;
-}

@@ -5,7 +5,7 @@
 // received it, with its flags, length and time. Self-contained: no fonts, scripts, styles or links
 // from elsewhere, so the file opens in any browser. Every call and packet carries its trace line in a
 // <title> (a tooltip) and `data-line`, its index among the lines given.
-import { type Call, type Packet, type Sock, readTrace, short } from './timeline';
+import { type Call, type Packet, type Sock, readTrace, short, wrap } from './timeline';
 
 /** XML's five: text and attribute values both. */
 export function escapeXml(s: string): string {
@@ -41,20 +41,6 @@ interface End {
   local?: number;
   remote?: number;
   lane: string;
-}
-
-/** `text` in lines of at most `width` characters, broken after a comma or a space where there is one. */
-function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let rest = text;
-  while (rest.length > width) {
-    const cut = Math.max(rest.lastIndexOf(', ', width - 1) + 1, rest.lastIndexOf(' ', width));
-    const at = cut > width / 3 ? cut : width;
-    out.push(rest.slice(0, at).trimEnd());
-    rest = rest.slice(at).trimStart();
-  }
-  out.push(rest);
-  return out;
 }
 
 /** `18:04:15.366128` (UTC) from a packet's microseconds. */

@@ -240,6 +240,25 @@ export function short(c: Call): string {
   return `${c.name}(${args}) = ${res}`;
 }
 
+/**
+ * `text` in lines of at most `width` characters, broken after a comma or a space where there is one;
+ * lines after the first are `indent` characters narrower (the text picture indents them by two).
+ */
+export function wrap(text: string, width: number, indent = 0): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  let w = width;
+  while (rest.length > w) {
+    const cut = Math.max(rest.lastIndexOf(', ', w - 1) + 1, rest.lastIndexOf(' ', w));
+    const at = cut > w / 3 ? cut : w;
+    lines.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+    w = width - indent;
+  }
+  lines.push(rest);
+  return lines;
+}
+
 /** A trace read back: each line that is a call or a packet, in order, with its index among `lines`. */
 export interface Timeline {
   items: ({ index: number } & ({ call: Call; sock: Sock; made?: Sock; heldBy?: string } | { packet: Packet }))[];

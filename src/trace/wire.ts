@@ -106,8 +106,10 @@ const WIRE_QUEUE = 8 * 1024 * 1024;
 /**
  * The packets of the program's own sockets, read from a capture between its calls. The ports come
  * from the trace's own lines (bind's and connect's addresses, getsockname's, getpeername's and
- * accept's answers): a packet with one of them at either end is the program's. A port learnt late
- * still counts for the packets before it, as they are printed only once the next call is. Another
+ * accept's answers, and the destination of connect, sendto and sendmsg before the call): a packet with
+ * one of them at either end is the program's. A port learnt late counts for the packets still held;
+ * with the trace's kernel filter, those of a port no line had named yet were not kept, but for SYN, FIN
+ * and RST (a socket used before the trace began shows from the first line that names its port). Another
  * program's packets on one of those ports would show too (a port is all a packet says of its socket).
  * Between calls the packets wait in the capture socket's receive queue (SO_RCVBUF, packet(7)), 8 MiB,
  * behind a kernel filter that keeps other programs' traffic out of it (wire-filter.ts).

@@ -80,7 +80,8 @@ export class Proc {
 /**
  * A tmux server of the test's own (`-L name`): `tmux(...)` runs a command on it, `screen()` is the
  * window 'lab' as tmux shows it (`capture` adds capture-pane's options: -J -S -200 joins wrapped lines
- * and keeps 200 lines of scrollback), `until(re)` waits at most 5 s for the screen to match.
+ * and keeps 200 lines of scrollback), `until(re)` waits at most 5 s for the screen to match, `quit()`
+ * types quit and waits at most 5 s for the lab (and so the session) to end, and says whether it did.
  */
 export function tmuxServer(name: string, capture = ['-J', '-S', '-200']) {
   const tmux = (...args: string[]) => spawnSync('tmux', ['-L', name, ...args], { encoding: 'utf8', timeout: 5000 });
@@ -92,5 +93,11 @@ export function tmuxServer(name: string, capture = ['-J', '-S', '-200']) {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { tmux, screen, until };
+  const quit = async () => {
+    tmux('send-keys', '-t', 'lab', 'quit', 'Enter');
+    const deadline = Date.now() + 5000;
+    while (tmux('has-session', '-t', 'lab').status === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return tmux('has-session', '-t', 'lab').status !== 0;
+  };
+  return { tmux, screen, until, quit };
 }

@@ -42,7 +42,7 @@ for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
 done
 
 passed=0 failed=0 skipped=0
-results=()
+results=() failures=()
 # Runs vitest on the Node of $1 (a folder with bin/node) and adds its closing line to the totals.
 suite() {
   local dist=$1; shift
@@ -55,6 +55,10 @@ suite() {
   else
     failed=$((failed + 1))
   fi
+  # The failed tests' names, for the summary at the end (a CI log is often read from its tail).
+  local name
+  while IFS= read -r name; do failures+=("Node $("$dist/bin/node" --version): $name"); done \
+    < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sed -E 's/^ *FAIL +//' | sort -u)
   return "$status"
 }
 
@@ -109,6 +113,11 @@ npm_config_nodedir="$(node scripts/node-dist.mjs "$own")" "$root/node_modules/.b
 echo
 echo "=== Node matrix"
 printf '  %s\n' "${results[@]}"
+if [ ${#failures[@]} -gt 0 ]; then
+  echo
+  echo "=== Failed tests"
+  printf '  %s\n' "${failures[@]}"
+fi
 echo
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -327,16 +327,20 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** tcpdump on lo for `expr`, listening; stop(records) waits (at most 5 s) until it wrote that many packets, ends it and reads its file. */
-async function startTcpdump(expr: string): Promise<{ file: string; stop(records: number): Promise<PcapRecord[]> }> {
+/**
+ * tcpdump on lo for `expr`, listening; stop(enough) waits (at most 5 s) until it wrote that many packets
+ * (or the packets `enough` accepts: another program's may come first), ends it and reads its file.
+ */
+async function startTcpdump(expr: string): Promise<{ file: string; stop(enough: number | ((written: PcapRecord[]) => boolean)): Promise<PcapRecord[]> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bs-capture-'));
   dirs.push(dir);
   const dump = await tcpdump(expr, dir);
   children.add(dump.child);
   return {
     file: dump.file,
-    async stop(records: number) {
-      for (let i = 0; i < 100 && readPcap(dump.file).length < records; i++) await sleep(50);
+    async stop(enough) {
+      const done = typeof enough === 'number' ? (written: PcapRecord[]) => written.length >= enough : enough;
+      for (let i = 0; i < 100 && !done(readPcap(dump.file)); i++) await sleep(50);
       await dump.stop();
       children.delete(dump.child);
       expect(dump.stderr()).toMatch(/packets? captured/);
@@ -497,8 +501,8 @@ describe.runIf(withTcpdump)('capture on lo, against tcpdump -w in the same run',
     // Other ICMP on lo (another program's) would be in both captures: compare the packets about this port.
     const mine = (p: CapturedPacket) => p.icmp?.original?.udp?.dstPort === port;
     const ours = (await collect(stream, (got) => got.some(mine))).filter(mine);
-    const all = await dump.stop(1);
-    const theirs = all.filter((r) => mine({ ...decodePacket(r.data, ARPHRD_LOOPBACK!) } as CapturedPacket));
+    const minePcap = (r: PcapRecord) => mine({ ...decodePacket(r.data, ARPHRD_LOOPBACK!) } as CapturedPacket);
+    const theirs = (await dump.stop((written) => written.some(minePcap))).filter(minePcap);
     expect(ours).toHaveLength(1);
     expectSameAsTcpdump(ours, theirs, 'shared');
     expect(ours[0]).toMatchObject({ ip: { protocol: IPPROTO_ICMP, src: '127.0.0.1', dst: '127.0.0.1' }, icmp: { type: 3, code: 3, original: { ip: { protocol: IPPROTO_UDP }, udp: { dstPort: port, length: 13 } } } });

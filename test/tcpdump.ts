@@ -2,6 +2,7 @@
 // test/trace-wire.test.ts): started on lo, writing every packet to a file as it comes, and stopped.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 export interface Tcpdump {
@@ -10,8 +11,29 @@ export interface Tcpdump {
   child: ChildProcess;
   /** What it said on stderr so far ("listening on…", "N packets captured"). */
   stderr(): string;
-  /** Ends it: SIGINT (it then flushes and counts), SIGKILL after 5 s. */
-  stop(): Promise<void>;
+  /**
+   * Ends it: SIGINT (it then flushes and counts), SIGKILL after 5 s. SIGINT ends its loop at once, and
+   * packets still in its socket's queue are never written: first it waits (at most 5 s) until its file
+   * holds `enough` packets (or `enough()` says so), or, without it, until the file has not grown for 300 ms.
+   */
+  stop(enough?: number | (() => boolean)): Promise<void>;
+}
+
+/** How many whole packets a pcap file holds so far (24-byte header, then 16-byte record headers). */
+export function pcapCount(file: string): number {
+  let b: Buffer;
+  try {
+    b = readFileSync(file);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (let at = 24; at + 16 <= b.length; n++) {
+    const caplen = b.readUInt32LE(at + 8);
+    if (at + 16 + caplen > b.length) break; // a record still being written
+    at += 16 + caplen;
+  }
+  return n;
 }
 
 /**
@@ -51,8 +73,20 @@ export async function startTcpdump(expr: string, dir: string, options: { netns?:
     file,
     child,
     stderr: () => stderr,
-    async stop() {
+    async stop(enough?: number | (() => boolean)) {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      if (enough !== undefined) {
+        const done = typeof enough === 'number' ? () => pcapCount(file) >= enough : enough;
+        for (let i = 0; i < 100 && !done(); i++) await sleep(50);
+      } else {
+        for (let i = 0, size = -1, still = 0; i < 100 && still < 6; i++) {
+          const now = existsSync(file) ? statSync(file).size : 0;
+          still = now === size ? still + 1 : 0;
+          size = now;
+          await sleep(50);
+        }
+      }
       const closed = once(child, 'close');
       child.kill('SIGINT');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -3,7 +3,7 @@
 // port unreachable) traced with the wire, tcpdump -w running beside it in the same run as the
 // independent witness; without CAP_NET_RAW (setpriv), one line says why and every call is still
 // there; and the sequence picture drawing the segments from packet lines.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,18 +81,19 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: nu
 }
 
 /** tcpdump on lo for `expr`, listening; stop() ends it and returns its -nn -tt -S reading. */
-async function startTcpdump(expr: string): Promise<{ stop(): Promise<string[]> }> {
+/** tcpdump on lo; stop(wanted) waits (at most 5 s) until `wanted` lines are among what it wrote, ends it and reads it. */
+async function startTcpdump(expr: string): Promise<{ stop(wanted?: (line: string) => boolean, count?: number): Promise<string[]> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bs-wire-'));
   dirs.push(dir);
   const dump = await tcpdump(expr, dir);
   children.add(dump.child);
   return {
-    async stop() {
-      await new Promise((r) => setTimeout(r, 200)); // -U writes each packet as it comes; a moment for the last
-      await dump.stop();
+    async stop(wanted?: (line: string) => boolean, count = 0) {
+      // Read while it writes, the last record maybe half written: tcpdump -r then fails after the rest.
+      const read = () => spawnSync('tcpdump', ['-r', dump.file, '-nn', '-tt', '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).stdout.split('\n').filter((l) => /^\d/.test(l));
+      await dump.stop(wanted === undefined ? undefined : () => read().filter(wanted).length >= count);
       children.delete(dump.child);
-      const text = execFileSync('tcpdump', ['-r', dump.file, '-nn', '-tt', '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      return text.split('\n').filter((l) => /^\d/.test(l));
+      return read();
     },
   };
 }
@@ -110,8 +111,12 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     const file = programFile();
     const dump = await startTcpdump('tcp or udp or icmp');
     const r = await run([process.execPath, file], { ...process.env, BSOCK_TRACE: 'wire' });
-    const seen = await dump.stop();
     expect(r.status, r.stderr).toBe(0);
+    const port = Number(/getsockname\(\d+, \{sa_family=AF_INET, sin_port=htons\((\d+)\)/.exec(r.stderr)![1]);
+    const udpPort = /udp port (\d+) unreachable/.exec(r.stderr)![1];
+    // The packets of these ports (tcpdump sees other programs' too), once tcpdump has written them all.
+    const mine = (l: string) => new RegExp(`\\.${port}[ :]|\\.${udpPort}: UDP|udp port ${udpPort} unreachable`).test(l);
+    const seen = await dump.stop(mine, r.stderr.split('\n').filter((l) => PACKET.test(l)).length);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     const packets = lines.filter((l) => PACKET.test(l));
     const at = (re: RegExp, from = 0) => {
@@ -127,7 +132,6 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
     // The kernel's order: the packet lines' times never go back.
     for (let i = 1; i < packets.length; i++) expect(usOf(packets[i]) >= usOf(packets[i - 1]), `${packets[i - 1]}\n${packets[i]}`).toBe(true);
 
-    const port = Number(/getsockname\(\d+, \{sa_family=AF_INET, sin_port=htons\((\d+)\)/.exec(r.stderr)![1]);
     const cfd = /connect\((\d+),/.exec(r.stderr)![1];
     const sfd = /^accept4\(.*\) += (\d+)$/m.exec(r.stderr)![1];
     const connect = at(/^connect\(/);
@@ -159,9 +163,7 @@ describe.runIf(linux)('BSOCK_TRACE=wire', () => {
 
     // tcpdump, in the same window: the same packets of these ports, in the same order, in the same
     // words (tcpdump -nn -S: absolute sequence numbers), each stamped within a millisecond of ours.
-    const udpPort = /udp port (\d+) unreachable/.exec(r.stderr)![1];
     const ours = packets.map(textOf);
-    const mine = (l: string) => new RegExp(`\\.${port}[ :]|\\.${udpPort}: UDP|udp port ${udpPort} unreachable`).test(l);
     const theirs = seen.filter(mine);
     expect(theirs.map((l) => l.replace(/^\d+\.\d+ /, ''))).toEqual(ours);
     expect(ours.length).toBe(10 + 2);
@@ -346,7 +348,7 @@ while time.time() < end: out.sendall(buf)
     }
     // The packets printed between keepalive's setsockopt and the last call, getsockname: the probes'.
     const keepalive = lines.findIndex((l) => l.startsWith('setsockopt(') && l.includes('SO_KEEPALIVE'));
-    const last = lines.findLastIndex((l) => l.startsWith('getsockname('));
+    const last = lines.map((l) => l.startsWith('getsockname(')).lastIndexOf(true);
     expect(lines.slice(keepalive + 1, last).some((l) => l.startsWith('poll(')), lines.join('\n')).toBe(true);
     const during = lines.slice(keepalive + 1, last).filter((l) => PACKET.test(l));
     expect(during.length, lines.join('\n')).toBe(4);

@@ -8,7 +8,10 @@ import {
   sendto as sendtoSync, setsockopt, socket, socketpair, write as writeSync,
 } from '../src/index';
 import * as p from '../src/promises';
-import { tcpPair, trackHandles, udpSocket } from './helpers';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { FdTable } from '../src/async/fd-table';
+import { canRun, hasCommand, jsonReport, tcpPair, trackHandles, udpSocket } from './helpers';
 
 const track = trackHandles();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -277,5 +280,69 @@ describe('reactor: reads made by the watcher', () => {
     const got = Buffer.alloc(100);
     expect(await p.readExactly(a, got)).toBe(100);
     expect(got.toString('latin1')).toBe('yx'.repeat(50));
+  });
+});
+
+// The reactor keeps its watchers in an array indexed by descriptor number, and in a Map from 65,536 on
+// (src/async/fd-table.ts): here with a limit of 4, both sides; then real descriptors near RLIMIT_NOFILE.
+describe('reactor: watchers by descriptor number', () => {
+  it('finds each by its number on both sides of the array\'s limit, forgets a deleted one, lists the rest', () => {
+    const t = new FdTable<string>(4);
+    for (const fd of [3, 0, 4, 1_000_000, 7]) t.set(fd, `w${fd}`);
+    expect([0, 1, 2, 3, 4, 5, 7, 1_000_000, 1_000_001].map((fd) => t.get(fd))).toEqual(['w0', undefined, undefined, 'w3', 'w4', undefined, 'w7', 'w1000000', undefined]);
+    t.delete(3);
+    t.delete(1_000_000);
+    t.delete(2); // never set
+    t.delete(99); // past both
+    expect([t.get(3), t.get(1_000_000)]).toEqual([undefined, undefined]);
+    expect([...t.values()]).toEqual(['w0', 'w4', 'w7']);
+    t.set(3, 'again');
+    expect(t.get(3)).toBe('again');
+  });
+
+  const dist = (file: string) => path.join(__dirname, '..', 'dist', file);
+  it.runIf(canRun('descriptors numbered near RLIMIT_NOFILE need python3 to place them', hasCommand('python3')))('waits, reads and writes asynchronously on descriptors numbered near RLIMIT_NOFILE, and on low ones beside them', async () => {
+    if (!existsSync(dist('promises.js'))) throw new Error('dist/promises.js missing: run `npm run build:ts` (npm test does)');
+    // python raises the soft limit to the hard one, puts two socketpairs' ends at its top (dup2), and
+    // execs Node with them inherited; Node's own descriptors stay low.
+    const script = `
+      const { fromFd, socketpair, AF_UNIX, SOCK_STREAM, write } = require(${JSON.stringify(dist('index.js'))});
+      const p = require(${JSON.stringify(dist('promises.js'))});
+      const [lowA, lowB] = socketpair(AF_UNIX, SOCK_STREAM, 0);
+      const high = process.argv.slice(1).map(Number);
+      const pairs = [[fromFd(high[0]), fromFd(high[1])], [fromFd(high[2]), fromFd(high[3])], [lowA, lowB]];
+      (async () => {
+        const bufs = pairs.map(() => Buffer.alloc(16));
+        const reads = pairs.map(([a], i) => p.read(a, bufs[i])); // all three wait in the reactor
+        await new Promise((r) => setTimeout(r, 20));
+        pairs.forEach(([, b], i) => write(b, 'pair ' + i));
+        const n = await Promise.all(reads);
+        const echoed = await Promise.all(pairs.map(async ([a, b], i) => {
+          await p.writeAll(a, 'back ' + i);
+          const got = Buffer.alloc(16);
+          return got.toString('latin1', 0, await p.read(b, got));
+        }));
+        const fds = pairs.map(([a]) => a.fd);
+        for (const [a, b] of pairs) { a.close(); b.close(); }
+        console.log(JSON.stringify({ fds, got: bufs.map((b, i) => b.toString('latin1', 0, n[i])), echoed }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const py = `
+import os, resource, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+top = min(hard, 1 << 20)
+resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+fds = [top - 1, top - 2, top // 2, top // 2 + 1]
+for i in (0, 2):
+    a, b = socket.socketpair()
+    os.dup2(a.fileno(), fds[i], inheritable=True)
+    os.dup2(b.fileno(), fds[i + 1], inheritable=True)
+    a.close(); b.close()
+os.execv(sys.argv[1], [sys.argv[1], '-e', sys.argv[2], *map(str, fds)])`;
+    const r = await jsonReport<{ fds: number[]; got: string[]; echoed: string[] }>('python3', ['-c', py, process.execPath, script], 20_000);
+    // The top of the limit, its middle, and Node's own low numbers.
+    expect(r.fds[0]).toBeGreaterThan(r.fds[1]);
+    expect(r.fds[1]).toBeGreaterThan(r.fds[2]);
+    expect(r.got).toEqual(['pair 0', 'pair 1', 'pair 2']);
+    expect(r.echoed).toEqual(['back 0', 'back 1', 'back 2']);
   });
 });

@@ -7,6 +7,7 @@ import { native, type Poller } from '../binding';
 import { errnoException } from '../errors';
 import { setCloseHook } from '../handle';
 import { onTraceChange, traceWatch, tracing } from '../trace/trace';
+import { FdTable } from './fd-table';
 import { type AsyncOptions, abortError, closedError } from './options';
 import { ReadWindow, wouldBlock } from './window';
 
@@ -124,9 +125,10 @@ class Watch {
       this.armed = null;
       if (this.releaseAfter) this.holding = false;
       const settled = done.complete(result, addrs, slot);
+      // The first reader: it was armed as the head of the queue (shift, not splice: no array made).
       if (settled) {
-        const i = this.readers.indexOf(done); // the first reader: it was armed as the head of the queue
-        if (i >= 0) this.readers.splice(i, 1);
+        if (this.readers[0] === done) this.readers.shift();
+        else if (this.readers.includes(done)) this.readers.splice(this.readers.indexOf(done), 1);
       }
       // That read took what was there: a readExactly still short waits for the next readability
       // (update() arms its new window); the readers behind a settled one still try theirs.
@@ -165,7 +167,7 @@ function drain(queue: Waiter[]): void {
   }
 }
 
-const watches = new Map<number, Watch>();
+const watches = new FdTable<Watch>();
 
 /**
  * How many reads may be made at once, without waiting for epoll, between two of the reactor's turns.

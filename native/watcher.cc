@@ -14,8 +14,11 @@
 //     between is never written). When readability comes, the Reactor makes the read(2), recv(2) or
 //     recvfrom(2) itself and reports the byte count (or -errno), and recvfrom's sender in the entry's
 //     address slot: JavaScript does not cross back into C++ to make the call.
-//   - Poller.set() brings the watcher in line with JavaScript's queues in one crossing: the events to
-//     watch, whether the handle keeps the loop alive, and the armed window.
+//   - pollerSet() brings the watcher in line with JavaScript's queues in one crossing: the events to
+//     watch, whether the handle keeps the loop alive, and the armed window. It is a plain function that
+//     finds its Poller by number in the environment's PollerTable, not a method: node-addon-api's
+//     instance methods pay napi_unwrap on every call (about 790 instructions under callgrind, as much
+//     as the rest of the call), and an armed read waits through one such call per read.
 // No thread ever blocks: every call here is made on a descriptor epoll just reported ready, and one
 // that would block (EAGAIN: another reader was faster) just leaves the read armed.
 //
@@ -48,9 +51,13 @@ constexpr size_t kEntry = 5;
 constexpr size_t kAddrSlot = kAddrHeader + sizeof(sockaddr_storage);
 // Armed read kinds: the system call the caller asked for, so that strace shows what the program says.
 enum ArmKind { kArmRead = 0, kArmRecv = 1, kArmRecvfrom = 2 };
-// Or'ed into Poller.set's kind: let the loop go once the armed read is made. (Six arguments, not
-// seven: node-addon-api's CallbackInfo allocates its argument array on the heap past six.)
-constexpr int kArmRelease = 1 << 8;
+// pollerSet's flags, one integer (six arguments, not seven: node-addon-api's CallbackInfo allocates
+// its argument array on the heap past six): the uv events to watch (low byte); kSetHold: the handle
+// keeps the loop alive; the armed read's ArmKind << kArmShift; kArmRelease: let the loop go once the
+// armed read is made.
+constexpr int kSetHold = 1 << 16;
+constexpr int kArmShift = 20;
+constexpr int kArmRelease = 1 << 24;
 
 
 class Poller;
@@ -77,6 +84,38 @@ struct Slot {
 class Reactor;
 using CheckSlot = Slot<uv_check_t, Reactor>;
 using PollSlot = Slot<uv_poll_t, Poller>;
+
+// An environment's Pollers by number, for pollerSet. Held by the environment (until its cleanup hook
+// runs) and by each Poller in it (until it shuts down): the last to let go deletes it, in whatever
+// order a worker's teardown runs hooks and finalizers. Used on the environment's thread only.
+struct PollerTable {
+  std::vector<Poller*> slots;
+  std::vector<int32_t> unused;
+  int refs = 1;
+
+  int32_t Add(Poller* p) {
+    refs++;
+    if (!unused.empty()) {
+      int32_t id = unused.back();
+      unused.pop_back();
+      slots[static_cast<size_t>(id)] = p;
+      return id;
+    }
+    slots.push_back(p);
+    return static_cast<int32_t>(slots.size() - 1);
+  }
+  Poller* Find(int32_t id) const {
+    return id >= 0 && static_cast<size_t>(id) < slots.size() ? slots[static_cast<size_t>(id)] : nullptr;
+  }
+  void Remove(int32_t id) {
+    slots[static_cast<size_t>(id)] = nullptr;
+    unused.push_back(id);
+    Unref();
+  }
+  void Unref() {
+    if (--refs == 0) delete this;
+  }
+};
 
 // The environment's teardown: the owner shuts down, and the environment waits for its handle's close.
 template <typename Owner>
@@ -178,12 +217,11 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
 
 class Poller : public Napi::ObjectWrap<Poller> {
  public:
-  static Napi::Function Define(Napi::Env env) {
+  static Napi::Function Define(Napi::Env env, PollerTable* table) {
     return DefineClass(env, "Poller", {
-      InstanceMethod("set", &Poller::Set),
       InstanceMethod("close", &Poller::Close),
       InstanceMethod("setup", &Poller::Setup),
-    });
+    }, table);
   }
 
   // new Poller(reactor, fd, serial). Makes the descriptor non-blocking (uv_poll_init).
@@ -237,22 +275,26 @@ class Poller : public Napi::ObjectWrap<Poller> {
     serial_ = serial;
     reactor_ = reactor;
     reactorRef_ = Napi::Persistent(robj);  // the Reactor outlives every Poller that reports to it
+    table_ = static_cast<PollerTable*>(info.Data());
+    id_ = table_->Add(this);
     napi_add_async_cleanup_hook(env, TearDown<Poller>, this, &hook_);
   }
 
   ~Poller() override { Shutdown(); }
 
   // setup() -> [SO_TYPE's answer or -errno, the loop's epoll descriptor, the probe's or uv_poll_init's
-  // result (0 or -errno), the call that failed (0: none, 1: getsockopt, 2: epoll_ctl, 3: uv_poll_init)].
+  // result (0 or -errno), the call that failed (0: none, 1: getsockopt, 2: epoll_ctl, 3: uv_poll_init),
+  // the number pollerSet knows this Poller by (-1 when a call failed)].
   // What the constructor's calls saw: src/async/reactor.ts throws for a failure, and the trace prints
   // the calls as strace shows them.
   Napi::Value Setup(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Array a = Napi::Array::New(env, 4);
+    Napi::Array a = Napi::Array::New(env, 5);
     a.Set(0u, Napi::Number::New(env, soType_));
     a.Set(1u, Napi::Number::New(env, backend_));
     a.Set(2u, Napi::Number::New(env, probe_));
     a.Set(3u, Napi::Number::New(env, failed_));
+    a.Set(4u, Napi::Number::New(env, table_ != nullptr ? id_ : -1));
     return a;
   }
 
@@ -315,53 +357,67 @@ class Poller : public Napi::ObjectWrap<Poller> {
     return true;
   }
 
+  // pollerSet(id, serial, flags, buf | undefined, offset, length) -> 0 | -errno: the Poller numbered
+  // `id` (setup()'s last entry) made for the watcher `serial` — -EBADF when it has shut down, whatever
+  // Poller has the number since. flags: see kSetHold; buf, offset, length: the armed read's window
+  // (none when buf is undefined).
+  static Napi::Value SetById(const Napi::CallbackInfo& info) {
+    int32_t id, serial, flags;
+    if (!ArgInt(info, 0, &id) || !ArgInt(info, 1, &serial) || !ArgInt(info, 2, &flags)) return {};
+    Poller* p = static_cast<PollerTable*>(info.Data())->Find(id);
+    if (p == nullptr || p->serial_ != serial) return Napi::Number::New(info.Env(), -EBADF);
+    return p->Set(info, flags);
+  }
+
  private:
-  // set(events, hold, buf | undefined, offset, length, kind) -> 0 | -errno.
-  // events: what to watch (0 stops); hold: whether the handle keeps the loop alive; buf…kind: the
-  // armed read (none when buf is undefined), kind | kArmRelease to let the loop go once it is made.
-  Napi::Value Set(const Napi::CallbackInfo& info) {
+  Napi::Value Set(const Napi::CallbackInfo& info, int32_t flags) {
     Napi::Env env = info.Env();
-    int32_t events, hold, kind = kArmRead;
-    if (!ArgInt(info, 0, &events) || !ArgInt(info, 1, &hold)) return {};
     if (slot_ == nullptr) return Napi::Number::New(env, -EBADF);
-    if (info[2].IsUndefined()) {
+    int events = flags & 0xff;
+    int hold = (flags & kSetHold) != 0;
+    int kind = (flags >> kArmShift) & 0xf;
+    if (info[3].IsUndefined()) {
       Disarm();
     } else {
-      napi_typedarray_type type;
-      size_t total = 0;
-      void* ptr = nullptr;
       int64_t off, len;
-      if (napi_get_typedarray_info(env, info[2], &type, &total, &ptr, nullptr, nullptr) != napi_ok ||
-          type != napi_uint8_array) {
-        Fail(env, "berkeley-sockets: expected a Uint8Array");
-        return {};
-      }
-      if (napi_get_value_int64(env, info[3], &off) != napi_ok || napi_get_value_int64(env, info[4], &len) != napi_ok ||
-          !ArgInt(info, 5, &kind)) {
+      if (napi_get_value_int64(env, info[4], &off) != napi_ok || napi_get_value_int64(env, info[5], &len) != napi_ok) {
         Fail(env, "berkeley-sockets: expected an integer argument");
         return {};
+      }
+      // The reference outlives the read as a weak one, so that a caller reading into the same buffer
+      // again (the usual loop) costs no new reference, and an idle socket keeps no buffer alive. The
+      // same buffer is not inspected again (napi_get_typedarray_info: as much as the rest of the
+      // call): its length is the one seen when it was first armed, and Fill() checks the window
+      // against the buffer as it is when the read is made (detached, or shrunk, it is not made).
+      napi_value prev = nullptr;
+      if (armBuf_ != nullptr) napi_get_reference_value(env, armBuf_, &prev);
+      bool same = false;
+      if (prev != nullptr) napi_strict_equals(env, prev, info[3], &same);
+      size_t total = armTotal_;
+      if (!same) {
+        napi_typedarray_type type;
+        void* ptr = nullptr;
+        if (napi_get_typedarray_info(env, info[3], &type, &total, &ptr, nullptr, nullptr) != napi_ok ||
+            type != napi_uint8_array) {
+          Fail(env, "berkeley-sockets: expected a Uint8Array");
+          return {};
+        }
       }
       if (off < 0 || len < 0 || static_cast<uint64_t>(off) > total || static_cast<uint64_t>(len) > total - off) {
         Napi::RangeError::New(env, "berkeley-sockets: offset/length outside the buffer").ThrowAsJavaScriptException();
         return {};
       }
-      // The reference outlives the read as a weak one, so that a caller reading into the same buffer
-      // again (the usual loop) costs no new reference, and an idle socket keeps no buffer alive.
-      napi_value prev = nullptr;
-      if (armBuf_ != nullptr) napi_get_reference_value(env, armBuf_, &prev);
-      bool same = false;
-      if (prev != nullptr) napi_strict_equals(env, prev, info[2], &same);
       if (same) {
         if (!armed_) napi_reference_ref(env, armBuf_, nullptr);
       } else {
         Release();
-        if (napi_create_reference(env, info[2], 1, &armBuf_) != napi_ok) return {};
+        if (napi_create_reference(env, info[3], 1, &armBuf_) != napi_ok) return {};
+        armTotal_ = total;
       }
       armOff_ = static_cast<size_t>(off);
       armLen_ = static_cast<size_t>(len);
-      int k = kind & ~kArmRelease;
-      armKind_ = k == kArmRecv ? kArmRecv : k == kArmRecvfrom ? kArmRecvfrom : kArmRead;
-      releaseAfter_ = (kind & kArmRelease) != 0;
+      armKind_ = kind == kArmRecv ? kArmRecv : kind == kArmRecvfrom ? kArmRecvfrom : kArmRead;
+      releaseAfter_ = (flags & kArmRelease) != 0;
       armed_ = true;
     }
     int want = events & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED);
@@ -420,6 +476,10 @@ class Poller : public Napi::ObjectWrap<Poller> {
     watching_ = 0;
     Release();
     reactor_ = nullptr;
+    if (table_ != nullptr) {
+      table_->Remove(id_);  // may delete the table: the environment has let go of it already
+      table_ = nullptr;
+    }
     if (!finalizing_) {
       reactorRef_.Reset();
       Unpin();
@@ -465,11 +525,14 @@ class Poller : public Napi::ObjectWrap<Poller> {
   bool queued_ = false;
   bool armed_ = false;
   napi_ref armBuf_ = nullptr;
+  size_t armTotal_ = 0;       // armBuf_'s length when it was first armed
   size_t armOff_ = 0;
   size_t armLen_ = 0;
   ArmKind armKind_ = kArmRead;
   bool releaseAfter_ = false;
   bool pinned_ = false;
+  PollerTable* table_ = nullptr;  // set while registered (a Poller whose constructor failed is not)
+  int32_t id_ = -1;
   napi_async_cleanup_hook_handle hook_ = nullptr;
   bool finalizing_ = false;
 };
@@ -517,8 +580,11 @@ void Reactor::OnCheck(uv_check_t* handle) {
 }  // namespace
 
 void RegisterWatcher(Napi::Env env, Napi::Object exports) {
+  auto* table = new PollerTable();
+  napi_add_env_cleanup_hook(env, [](void* t) { static_cast<PollerTable*>(t)->Unref(); }, table);
   exports.Set("Reactor", Reactor::Define(env));
-  exports.Set("Poller", Poller::Define(env));
+  exports.Set("Poller", Poller::Define(env, table));
+  exports.Set("pollerSet", Napi::Function::New(env, Poller::SetById, "pollerSet", table));
   Napi::Object uv = Napi::Object::New(env);
   uv.Set("UV_READABLE", Napi::Number::New(env, UV_READABLE));
   uv.Set("UV_WRITABLE", Napi::Number::New(env, UV_WRITABLE));
@@ -529,6 +595,8 @@ void RegisterWatcher(Napi::Env env, Napi::Object exports) {
   uv.Set("ARM_RECV", Napi::Number::New(env, kArmRecv));
   uv.Set("ARM_RECVFROM", Napi::Number::New(env, kArmRecvfrom));
   uv.Set("ARM_RELEASE", Napi::Number::New(env, kArmRelease));
+  uv.Set("SET_HOLD", Napi::Number::New(env, kSetHold));
+  uv.Set("ARM_SHIFT", Napi::Number::New(env, kArmShift));
   uv.Set("ADDR_SLOT", Napi::Number::New(env, static_cast<double>(kAddrSlot)));
   uv.Set("ENTRY", Napi::Number::New(env, static_cast<double>(kEntry)));
   exports.Set("uv", uv);

@@ -170,9 +170,19 @@ export interface Native {
   Reactor: new (flush: (batch: Int32Array, count: number, addrs: Uint8Array) => void) => object;
   /** A uv_poll_t watcher of `fd` reporting to `reactor`; makes the descriptor non-blocking. */
   Poller: new (reactor: object, fd: number, serial: number) => Poller;
+  /**
+   * Brings Poller number `id` (setup()'s last entry), made for the watcher `serial`, in line in one
+   * call: `flags` holds the uv events to watch (low byte; 0 stops), uv.SET_HOLD when it keeps the loop
+   * alive, and for an armed read its kind << uv.ARM_SHIFT — a window of `buf` that the Reactor fills
+   * with read(2) (uv.ARM_READ), recv(2) (uv.ARM_RECV) or recvfrom(2) (uv.ARM_RECVFROM) as soon as the
+   * descriptor is readable; uv.ARM_RELEASE: stop holding the loop once that read is made. No read when
+   * `buf` is undefined. 0, or a negative errno (-EBADF: that Poller has closed).
+   */
+  pollerSet(id: number, serial: number, flags: number, buf?: Uint8Array, offset?: number, length?: number): number;
   uv: {
     UV_READABLE: number; UV_WRITABLE: number; UV_DISCONNECT: number; UV_PRIORITIZED: number;
     READ_DONE: number; ARM_READ: number; ARM_RECV: number; ARM_RECVFROM: number; ARM_RELEASE: number; ADDR_SLOT: number;
+    SET_HOLD: number; ARM_SHIFT: number;
     /** int32s per reported entry of the Reactor's batch: [fd, serial, status, events, result]. */
     ENTRY: number;
   };
@@ -208,22 +218,15 @@ export interface Native {
 }
 
 export interface Poller {
-  /**
-   * Brings the watcher in line in one call: the `events` to watch (0 stops), whether it keeps the loop
-   * alive (`hold`), and the armed read: a window of `buf` that the Reactor fills with read(2) (`kind`
-   * uv.ARM_READ), recv(2) (uv.ARM_RECV) or recvfrom(2) (uv.ARM_RECVFROM) as soon as the descriptor is
-   * readable, no read when `buf` is undefined; `kind | uv.ARM_RELEASE`: stop holding the loop once that
-   * read is made. 0, or a negative errno.
-   */
-  set(events: number, hold: number, buf?: Uint8Array, offset?: number, length?: number, kind?: number): number;
   /** Stops for good and releases the uv handle; must come before close(2) of the descriptor. */
   close(): void;
   /**
    * What the constructor's calls saw: [getsockopt(SO_TYPE)'s answer or -errno, the loop's epoll
    * descriptor, the epoll probe's or uv_poll_init's result (0 or -errno), the call that failed (0 none,
-   * 1 getsockopt, 2 epoll_ctl, 3 uv_poll_init)]. A Poller that failed watches nothing.
+   * 1 getsockopt, 2 epoll_ctl, 3 uv_poll_init), the number native.pollerSet knows it by (-1 when a
+   * call failed)]. A Poller that failed watches nothing.
    */
-  setup(): [number, number, number, number];
+  setup(): [number, number, number, number, number];
 }
 
 /** The fork target (native/fork_linux.cc, berkeley_sockets_fork.node): built per Node ABI, loaded on demand. */

@@ -11,6 +11,8 @@ import * as p from '../src/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { FdTable } from '../src/async/fd-table';
+import { native } from '../src/binding';
+import { EBADF } from '../src/constants';
 import { canRun, hasCommand, jsonReport, tcpPair, trackHandles, udpSocket } from './helpers';
 
 const track = trackHandles();
@@ -280,6 +282,33 @@ describe('reactor: reads made by the watcher', () => {
     const got = Buffer.alloc(100);
     expect(await p.readExactly(a, got)).toBe(100);
     expect(got.toString('latin1')).toBe('yx'.repeat(50));
+  });
+});
+
+// The reactor brings a native watcher in line through native.pollerSet(id, serial, …), which finds the
+// Poller by number (native/watcher.cc's PollerTable). A number outlives its Poller and is given to the
+// next one: the serial must keep a stale caller from driving that one.
+describe('reactor: native watchers by number', () => {
+  it('answers EBADF for a closed watcher\'s number, and for its number once another watcher has it', () => {
+    const [a, b] = pair();
+    const reactor = new native.Reactor(() => {});
+    const first = new native.Poller(reactor, a.fd, 1001);
+    const id = first.setup()[4];
+    expect(id).toBeGreaterThanOrEqual(0);
+    expect(native.pollerSet(id, 1001, 0)).toBe(0);
+    expect(native.pollerSet(id, 1002, 0)).toBe(-EBADF); // the right number, another watcher's serial
+    first.close();
+    expect(native.pollerSet(id, 1001, 0)).toBe(-EBADF);
+    const second = new native.Poller(reactor, b.fd, 1003);
+    expect(second.setup()[4]).toBe(id); // the freed number, given again
+    // The stale caller asks for readability and an armed read: the second watcher must not take them.
+    expect(native.pollerSet(id, 1001, native.uv.UV_READABLE | native.uv.SET_HOLD, Buffer.alloc(4), 0, 4)).toBe(-EBADF);
+    writeSync(a, 'ab');
+    expect(readSync(b, Buffer.alloc(4))).toBe(2); // still there for the caller's own read
+    expect(native.pollerSet(id, 1003, 0)).toBe(0);
+    expect(native.pollerSet(-1, 1003, 0)).toBe(-EBADF);
+    expect(native.pollerSet(1 << 30, 1003, 0)).toBe(-EBADF);
+    second.close();
   });
 });
 

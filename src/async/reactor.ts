@@ -11,7 +11,7 @@ import { FdTable } from './fd-table';
 import { type AsyncOptions, abortError, closedError } from './options';
 import { ReadWindow, wouldBlock } from './window';
 
-const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RELEASE, ADDR_SLOT, ENTRY } = native.uv;
+const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RELEASE, ARM_SHIFT, SET_HOLD, ADDR_SLOT, ENTRY } = native.uv;
 
 /** A pending operation. */
 export interface Waiter {
@@ -31,6 +31,8 @@ let serials = 0;
 
 class Watch {
   readonly poller: Poller;
+  /** The number native.pollerSet knows the Poller by (an instance method would pay napi_unwrap per call). */
+  private readonly pollerId: number;
   /** Tells this watcher's reports from those of an earlier watcher of the same number. */
   readonly serial = (serials = (serials + 1) | 0);
   readonly readers: Waiter[] = [];
@@ -75,7 +77,8 @@ class Watch {
     this.poller = new native.Poller(reactor, fd, this.serial);
     const setup = this.poller.setup();
     if (tracing()) traceWatch(fd, setup);
-    const [, , rc, failed] = setup;
+    const [, , rc, failed, id] = setup;
+    this.pollerId = id;
     if (failed !== WATCH_OK) {
       const err = errnoException(failed === WATCH_GETSOCKOPT ? setup[0] : rc, WATCH_CALLS[failed]);
       if (err.code === 'EEXIST') {
@@ -104,9 +107,11 @@ class Watch {
   /** One crossing: the native watcher's events, reference and armed read, as the queues want them. */
   private sync(want: number, hold: boolean, arm: Pending<unknown> | null): void {
     const releaseAfter = arm !== null && hold && this.readers.length === 1 && this.writers.length === 0;
+    const flags = want | (hold ? SET_HOLD : 0);
     const rc = arm === null
-      ? this.poller.set(want, hold ? 1 : 0)
-      : this.poller.set(want, hold ? 1 : 0, arm.win!.buf, arm.win!.offset, arm.win!.length, arm.win!.kind | (releaseAfter ? ARM_RELEASE : 0));
+      ? native.pollerSet(this.pollerId, this.serial, flags)
+      : native.pollerSet(this.pollerId, this.serial, flags | (arm.win!.kind << ARM_SHIFT) | (releaseAfter ? ARM_RELEASE : 0),
+        arm.win!.buf, arm.win!.offset, arm.win!.length);
     this.holding = hold;
     this.armed = arm;
     this.releaseAfter = releaseAfter;

@@ -99,7 +99,7 @@ export function traceCall(call: string, rc: number, detail = ''): void {
  * non-blocking. Later epoll_ctl calls are libuv's, made by its loop on its own descriptor as it
  * polls: not the program's calls.
  */
-export function traceWatch(fd: number, [type, epfd, rc, failed]: readonly [number, number, number, number]): void {
+export function traceWatch(fd: number, [type, epfd, rc, failed]: readonly [number, number, number, number, number]): void {
   if (sink === undefined) return;
   emit(`getsockopt(${fd}, SOL_SOCKET, SO_TYPE, ${type >= 0 ? `[${type}]` : pointer}, [4])`, type >= 0 ? 0 : type);
   if (failed === 1 || process.platform !== 'linux') return;

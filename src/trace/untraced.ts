@@ -27,6 +27,7 @@ export const UNTRACED = {
   _exit: 'ends the process: nothing would be printed after it',
   loopRequests: 'reads libuv\'s counters: no system call',
   setOwnedTable: 'bookkeeping of the addon: no system call',
+  pollerSet: 'the async watchers\' bookkeeping: its epoll_ctl calls are libuv\'s, made at the loop\'s next turn',
   setSignalDispatcher: 'bookkeeping of the addon: no system call',
   registerThread: 'installs the Worker wake signal once (rt_sigaction): not a socket call',
   wakeThread: 'signals a Worker\'s thread (tgkill) from a helper thread: not a socket call',

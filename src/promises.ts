@@ -21,6 +21,7 @@ import {
   type Waiter, callableNow, dequeue, enqueue, operate, READY_ACCEPT, READY_READ, WAIT_FIRST, WRITER,
   readMadeNow, readableNow, refFd, unrefFd, watchOf,
 } from './async/reactor';
+import { triedRead } from './async/at-once';
 import { type AsyncOptions, abortError, checkOptions } from './async/options';
 import { ReadWindow, wouldBlock } from './async/window';
 import { type PollFd, packPollFds, unpackRevents } from './select';
@@ -303,7 +304,7 @@ export function readExactly(fd: Fd, buf: Uint8Array, count?: number, options?: A
     let got = 0;
     if (w !== undefined) {
       const rc = native.read(n, b, 0, want);
-      w.readBlocked = wouldBlock(rc);
+      triedRead(w, wouldBlock(rc));
       if (rc === want || rc === 0) return Promise.resolve(rc);
       if (rc < 0 && !w.readBlocked) throw errnoException(rc, 'read');
       if (rc > 0) got = rc;

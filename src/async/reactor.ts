@@ -9,6 +9,7 @@ import { setCloseHook } from '../handle';
 import { onTraceChange, traceWatch, tracing } from '../trace/trace';
 import { FdTable } from './fd-table';
 import { type AsyncOptions, abortError, closedError } from './options';
+import { PROBE_FIRST, type ReadState, type Readiness, atOnce, markBlocked, refillBudget, triedRead } from './at-once';
 import { ReadWindow, wouldBlock } from './window';
 
 const { UV_READABLE, UV_WRITABLE, UV_DISCONNECT, READ_DONE, ARM_RELEASE, ARM_SHIFT, SET_HOLD, ADDR_SLOT, ENTRY } = native.uv;
@@ -29,7 +30,7 @@ const WATCH_CALLS = ['', 'getsockopt', 'epoll_ctl', 'uv_poll_init'] as const;
 
 let serials = 0;
 
-class Watch {
+class Watch implements ReadState {
   readonly poller: Poller;
   /** The number native.pollerSet knows the Poller by (an instance method would pay napi_unwrap per call). */
   private readonly pollerId: number;
@@ -54,20 +55,12 @@ class Watch {
   private armed: Pending<unknown> | null = null;
   private releaseAfter = false;
   referenced = true;
-  /**
-   * A read-type call returned EAGAIN, and none has found data at once since: such a socket is read in
-   * request/response turns (each read asked for before its data comes), so the next read waits for
-   * epoll instead of first making a syscall that would fail (as net never does), except every 8th,
-   * which tries at once in case the peer now streams. Only when the call is made changes, never its
-   * result: epoll is level-triggered, so data already there is reported at once.
-   */
+  // Whether a read or accept is made at once or waits for epoll: src/async/at-once.ts's ReadState.
+  // (Accept's is kept apart: shared, an accept that had to wait made the next read wait for a
+  // readability that never comes.)
   readBlocked = false;
   readDeferred = 0;
-  /**
-   * The same for accept, kept apart: a listening socket is readable only when a connection is pending,
-   * so accept's EAGAIN says nothing of read(2), which the kernel refuses there at once (ENOTCONN).
-   * Shared, an accept that had to wait made the next read wait for a readability that never comes.
-   */
+  probeMask = PROBE_FIRST;
   acceptBlocked = false;
 
   constructor(readonly fd: number, referenced: boolean) {
@@ -129,6 +122,9 @@ class Watch {
       // The native watcher made the armed read: settle that reader with its result.
       this.armed = null;
       if (this.releaseAfter) this.holding = false;
+      // A read that filled its window may have left more (a readExactly's window says nothing: it is
+      // the size of what the caller waits for).
+      if (result > 0 && result === done.win!.length && !done.win!.exact) triedRead(this, false);
       const settled = done.complete(result, addrs, slot);
       // The first reader: it was armed as the head of the queue (shift, not splice: no array made).
       if (settled) {
@@ -174,25 +170,6 @@ function drain(queue: Waiter[]): void {
 
 const watches = new FdTable<Watch>();
 
-/**
- * How many reads may be made at once, without waiting for epoll, between two of the reactor's turns.
- * A read that succeeds at once resolves its promise at once, and the caller's next call then runs in
- * the same microtask checkpoint: with data always there (a busy server, a fast peer), a chain of such
- * reads would never give the event loop back, and timers and every other socket would starve (it
- * did: an echo server of 1,000 connections went 170–370 ms without a loop turn). Past the budget, a
- * read waits for epoll instead, which reports it at once in the next turn (readability is exactly
- * "a read would succeed": the `readiness` calls of operate()), where flush() refills the budget.
- * libuv bounds a stream the same way (at most 32 reads per readiness). Writes are not bounded: a
- * socket may take a write while epoll does not yet call it writable (AF_UNIX wants three quarters of
- * its buffer free), and a chain of writes ends by itself when the buffer fills.
- */
-const IMMEDIATE_BUDGET = 256;
-let immediateBudget = IMMEDIATE_BUDGET;
-
-/** Takes one read from the budget of reads made at once; false when it is spent for this turn. */
-function spendImmediate(): boolean {
-  return --immediateBudget >= 0;
-}
 
 /**
  * Once per loop turn (native/watcher.cc): every watcher epoll reported, as [fd, serial, status, events,
@@ -200,7 +177,7 @@ function spendImmediate(): boolean {
  * code only runs later, in promise reactions); the first error is then rethrown, as uncaught.
  */
 function flush(batch: Int32Array, count: number, addrs: Uint8Array): void {
-  immediateBudget = IMMEDIATE_BUDGET;
+  refillBudget();
   let failure: unknown;
   let failed = false;
   for (let i = 0, e = 0; i < count; i++, e += ENTRY) {
@@ -271,29 +248,6 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
   captured.reject = reject;
 }
 
-/**
- * Whether a call may be made at once: nothing queued before it, and for a readiness read, neither
- * deferred to epoll (Watch.readBlocked) nor past this turn's budget.
- */
-function atOnce(watch: Watch, queue: Waiter[], readiness: Readiness): boolean {
-  if (queue.length !== 0) return false;
-  if (readiness === false) return true;
-  const blocked = readiness === 'accept' ? watch.acceptBlocked : watch.readBlocked;
-  return blocked ? (++watch.readDeferred & 7) === 0 : spendImmediate();
-}
-
-/** Records whether a readiness call of this kind would have blocked (Watch.readBlocked, acceptBlocked). */
-function markBlocked(watch: Watch, readiness: Readiness, blocked: boolean): void {
-  if (readiness === 'accept') watch.acceptBlocked = blocked;
-  else if (readiness) watch.readBlocked = blocked;
-}
-
-/**
- * A reader whose call succeeds exactly when epoll reports readability, and which may therefore wait
- * for it without trying first (Watch.readBlocked): true for the read family (read, recv, recvfrom
- * with no flags), 'accept' for accept; false for every other call.
- */
-export type Readiness = boolean | 'accept';
 
 /**
  * The watcher of `fd` when a readiness read (read, recv) may be made at once, by operate()'s rule
@@ -310,7 +264,7 @@ export function readableNow(fd: number, options: AsyncOptions): Watch | undefine
 
 /** The outcome of a read made at once (see readableNow): settled, or undefined when it would block. */
 export function readMadeNow(watch: Watch, rc: number, syscall: string): Promise<number> | undefined {
-  watch.readBlocked = wouldBlock(rc);
+  triedRead(watch, wouldBlock(rc));
   if (rc >= 0) return Promise.resolve(rc);
   return watch.readBlocked ? undefined : Promise.reject(errnoException(rc, syscall));
 }

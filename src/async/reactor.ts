@@ -170,7 +170,6 @@ function drain(queue: Waiter[]): void {
 
 const watches = new FdTable<Watch>();
 
-
 /**
  * Once per loop turn (native/watcher.cc): every watcher epoll reported, as [fd, serial, status, events,
  * result] entries. Each is handled even if an earlier one throws (which would be a bug here: callers'
@@ -247,7 +246,6 @@ function capture(resolve: (value: never) => void, reject: (reason: unknown) => v
   captured.resolve = resolve as (value: unknown) => void;
   captured.reject = reject;
 }
-
 
 /**
  * The watcher of `fd` when a readiness read (read, recv) may be made at once, by operate()'s rule

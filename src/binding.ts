@@ -254,6 +254,20 @@ const load = requireHere('node-gyp-build') as (dir: string) => unknown;
 // properties, and the load is inlined. The trace swaps the copy's functions, as it did the original's.
 export const native = { ...(load(path.join(__dirname, '..')) as Native) };
 
+// Calls the library makes for itself, not for the program (the wire trace's capture, openCapture's wait
+// for the kernel's timestamps): the trace (trace/trace.ts) prints none of them.
+export const ownCalls = { depth: 0 };
+
+/** Runs `fn` as the library's own calls, which the trace does not print. */
+export function silently<T>(fn: () => T): T {
+  ownCalls.depth++;
+  try {
+    return fn();
+  } finally {
+    ownCalls.depth--;
+  }
+}
+
 /** Where the fork target may be, in order: a source build for the running Node, then its prebuild. */
 export function forkCandidates(abi = process.versions.modules): string[] {
   return [

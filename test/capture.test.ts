@@ -4,7 +4,7 @@
 // packet, in the same order, with the same bytes, lengths and microsecond timestamps, and tcpdump's
 // own reading of them. Capturing needs CAP_NET_RAW: those tests run as root (CI) and are skipped
 // elsewhere with the reason printed; without the capability, capture fails with EPERM.
-import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -525,6 +525,49 @@ describe.runIf(asRoot)('capture: filters, loopback and the end of an iteration',
     bind(s, { family: AF_INET, address, port: 0 });
     return { s, port: getsockname(s).port };
   };
+
+  it.runIf(canRun('a flood from another process needs python3', hasCommand('python3')))('stamps the first packets it captures when they arrived, also when its own SO_TIMESTAMPNS is what turns the kernel\'s stamping on', async () => {
+    // The kernel turns receive timestamps on for the first socket that asks (net_enable_timestamp) from
+    // a work queue; a packet that arrives before then is stamped when it is read. A flood from another
+    // process (each datagram carrying time.time_ns() at its sendto) meets each capture as it opens;
+    // between captures none is open, so the kernel may turn stamping off again (when no other test
+    // holds a timestamping socket). Each capture reads its packets 60 ms after it opened: one stamped
+    // when read would be 60 ms late.
+    const rx = dgram('127.0.0.1');
+    const flood = spawn('python3', ['-c', `
+import socket, struct, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 8
+while time.time() < end:
+    s.sendto(struct.pack('<q', time.time_ns()), ('127.0.0.1', ${rx.port}))
+    time.sleep(0.0002)
+`], { stdio: 'ignore' });
+    children.add(flood);
+    try {
+      const nap = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      const lateness: number[] = [];
+      for (let trial = 0; trial < 8; trial++) {
+        await new Promise((r) => setTimeout(r, 60)); // no capture open: stamping may go off
+        const cap = openCapture('lo', { filter: `udp and port ${rx.port}` });
+        try {
+          nap(60);
+          let worst = 0;
+          let n = 0;
+          for (let p; n < 20 && (p = cap.read()) !== null; n++) {
+            worst = Math.max(worst, p.ms - Number(p.data.readBigInt64LE(p.data.length - 8)) / 1e6);
+          }
+          expect(n, 'datagrams of the flood captured').toBeGreaterThan(0);
+          lateness.push(Math.round(worst));
+        } finally {
+          cap.close();
+        }
+      }
+      expect(lateness.every((ms) => ms < 25), `ms between each capture's first packets' sendto and their stamps: ${lateness}`).toBe(true);
+    } finally {
+      flood.kill('SIGKILL');
+      children.delete(flood);
+    }
+  });
 
   it('with port N, only that port\'s packets come; with host 127.0.0.2, only those to or from it', async () => {
     const x = dgram('127.0.0.1');

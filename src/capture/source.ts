@@ -3,14 +3,16 @@
 // promises API's capture() waits on it without blocking the event loop (stream.ts), and a program
 // can poll(2) its descriptor and read what is queued.
 import { constants as osConstants } from 'node:os';
+import { native, silently } from '../binding';
 import {
-  AF_PACKET, ARPHRD_ETHER, ARPHRD_LOOPBACK, ETH_P_ALL, MSG_DONTWAIT, MSG_TRUNC, PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC,
-  PACKET_OUTGOING, SCM_TIMESTAMPNS, SOCK_RAW, SOL_PACKET, SOL_SOCKET, SO_ATTACH_FILTER, SO_TIMESTAMPNS,
+  AF_INET, AF_PACKET, ARPHRD_ETHER, ARPHRD_LOOPBACK, ETH_P_ALL, MSG_DONTWAIT, MSG_TRUNC, PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC,
+  PACKET_OUTGOING, SCM_TIMESTAMPNS, SOCK_DGRAM, SOCK_RAW, SOL_PACKET, SOL_SOCKET, SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 } from '../constants';
 import { SystemError, errnoException, invalidArgType, invalidArgValue } from '../errors';
 import type { SockFilter } from '../filter';
 import type { SocketHandle } from '../handle';
 import { type ReceivedMessage, type RecvMsgOptions, prepareRecvmsg } from '../message';
+import { sendto } from '../io';
 import { setsockopt } from '../options';
 import type { PacketAddress } from '../packet';
 import { if_nametoindex } from '../resolve';
@@ -177,7 +179,8 @@ export class CaptureSocket {
  * 1. `socket(AF_PACKET, SOCK_RAW, 0)`: protocol 0 receives nothing yet (packet_create hooks no protocol),
  * 2. `bind` to the interface with protocol 0, and `getsockname` for its hardware type (sll_hatype),
  * 3. `setsockopt(SO_ATTACH_FILTER)` with the compiled filter (compileFilter, for Ethernet framing),
- * 4. `setsockopt(SO_TIMESTAMPNS)`: each packet comes with the kernel's timestamp,
+ * 4. `setsockopt(SO_TIMESTAMPNS)`: each packet comes with the kernel's timestamp, stamped when it
+ *    arrives once the kernel has turned stamping on (see below; this waits for it),
  * 5. `bind` with ETH_P_ALL: packets start to come, every one through the filter already — none was
  *    queued before it, so nothing needs draining (libpcap binds first and drains with a drop-all filter).
  *
@@ -185,8 +188,11 @@ export class CaptureSocket {
  * with capture() from berkeley-sockets/promises.
  *
  * Timestamps: the first socket on the system to ask for them turns receive timestamps on for every
- * packet (net_enable_timestamp), from a work queue; a packet that arrives in the moment before may be
- * stamped when it is read instead (__sock_recv_timestamp stamps an unstamped skb).
+ * packet (net_enable_timestamp), from a work queue; a packet that arrives in the moment before is
+ * stamped when it is read instead (__sock_recv_timestamp stamps an unstamped skb), which put a
+ * handshake read late after a FIN stamped on arrival. So before packets start to come, a datagram to
+ * itself on 127.0.0.1 (socket, bind, setsockopt, getsockname, sendto, recvmsg, close) checks that
+ * the kernel stamps on arrival, and is sent again, 1 ms apart, until it does (at most 500 times).
  */
 export function openCapture(ifname: string, options: CaptureOptions = {}): CaptureSocket {
   if (typeof ifname !== 'string') throw invalidArgType('ifname', 'of type string', ifname);
@@ -207,11 +213,51 @@ export function openCapture(ifname: string, options: CaptureOptions = {}): Captu
     }
     if (program !== undefined) setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER!, program);
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS!, 1);
+    silently(awaitArrivalStamps); // the library's own calls: a traced program did not make them
     if (options.promiscuous) setsockopt(fd, SOL_PACKET!, PACKET_ADD_MEMBERSHIP!, { mr_ifindex: ifindex, mr_type: PACKET_MR_PROMISC! });
     bind(fd, { family: AF_PACKET, protocol: ETH_P_ALL!, ifindex });
     return new CaptureSocket(fd, ifindex, hatype, program, snaplen);
   } catch (e) {
     fd.close();
     throw e;
+  }
+}
+
+/** Sleeps `ms` milliseconds without a system call of ours in between (futex). */
+const nap = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Returns once the kernel stamps packets on arrival, or after 500 tries: a datagram sent to itself
+ * on 127.0.0.1 whose SCM_TIMESTAMPNS is no later than the clock read right after sendto returned was
+ * stamped on arrival (on the loopback it arrives inside sendto), not when recvmsg read it. Where it
+ * cannot be sent (a network namespace whose lo is down), packets are captured all the same.
+ */
+function awaitArrivalStamps(): void {
+  let rx: SocketHandle | undefined;
+  let tx: SocketHandle | undefined;
+  try {
+    rx = socket(AF_INET, SOCK_DGRAM, 0);
+    tx = socket(AF_INET, SOCK_DGRAM, 0);
+    bind(rx, { family: AF_INET, address: '127.0.0.1', port: 0 });
+    setsockopt(rx, SOL_SOCKET, SO_TIMESTAMPNS!, 1);
+    const to = getsockname(rx);
+    const clock = new Float64Array(2);
+    const iov = Buffer.alloc(1);
+    for (let i = 0; i < 500; i++) {
+      sendto(tx, iov, to);
+      native.clock_realtime(clock);
+      const m = prepareRecvmsg(rx, { iov, controlLength: 64, flags: MSG_DONTWAIT }).call();
+      if (typeof m !== 'number') {
+        const ts = m.control.find((c) => c.level === SOL_SOCKET && c.type === SCM_TIMESTAMPNS) as { tv_sec: number; tv_nsec: number } | undefined;
+        if (ts === undefined) return; // the kernel gives no stamp to wait for
+        if (ts.tv_sec < clock[0] || (ts.tv_sec === clock[0] && ts.tv_nsec <= clock[1])) return;
+      }
+      nap(1);
+    }
+  } catch {
+    // No 127.0.0.1 to send to: nothing to wait with.
+  } finally {
+    rx?.close();
+    tx?.close();
   }
 }

@@ -4,7 +4,7 @@
 // own: no cost at all.
 import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { type Native, native } from '../binding';
+import { type Native, native, ownCalls, silently } from '../binding';
 import { addrOut } from '../addrout';
 import { LITTLE } from '../byteorder';
 import { type Calls, type Untraced } from './untraced';
@@ -35,21 +35,10 @@ const out = (line: string): void => (sink?.(line), tap?.(line));
 // BSOCK_TRACE=wire / trace({ wire: true }): the capture whose packets are printed between the calls,
 // and the CLOCK_REALTIME instant the call being printed began (undefined outside a wrapped call: a
 // line from the async API's watcher is stamped when it is printed). While the capture reads or is
-// opened or closed, `quiet` keeps its own calls (socket, bind, recvmsg, close…) out of the trace.
+// opened or closed, its own calls (socket, bind, recvmsg, close…) are kept out of the trace (silently).
 let wire: Wire | undefined;
 let began: Instant | undefined;
-let quiet = false;
-
-/** Runs `fn` with the trace silent: the wire capture's own calls are not the program's. */
-function silently<T>(fn: () => T): T {
-  const was = quiet;
-  quiet = true;
-  try {
-    return fn();
-  } finally {
-    quiet = was;
-  }
-}
+const quiet = (): boolean => ownCalls.depth > 0;
 
 /**
  * Prints the program's packets stamped before `until` (all that are left without it). The capture's
@@ -72,7 +61,7 @@ function printPackets(until?: Instant): void {
 let pidTag = '';
 
 function emit(call: string, rc: number, detail = ''): void {
-  if (sink === undefined || quiet) return;
+  if (sink === undefined || quiet()) return;
   const line = `${pidTag}${call.padEnd(39)} = ${result(rc)}${rc >= 0 ? detail : ''}`;
   if (wire !== undefined) {
     const w = wire;
@@ -135,7 +124,7 @@ export function traceFork(pid: number): void {
  */
 function foresee(text: string): string {
   const w = wire;
-  if (w !== undefined && sink !== undefined && !quiet) silently(() => w.learn(text));
+  if (w !== undefined && sink !== undefined && !quiet()) silently(() => w.learn(text));
   return text;
 }
 
@@ -376,7 +365,7 @@ export function onTraceChange(hook: () => void): void {
  */
 function stamped(wrapped: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
   return (...args) => {
-    if (wire === undefined || quiet) return wrapped(...args);
+    if (wire === undefined || quiet()) return wrapped(...args);
     const outer = began;
     began = realtime();
     try {

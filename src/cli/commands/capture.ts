@@ -117,8 +117,11 @@ export class LabCapture {
         try {
           await A.poll([{ fd, events: POLLIN! }], -1, { signal: ac.signal });
           await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        } catch {
-          return; // stopped (AbortError), or the capture was closed
+        } catch (e) {
+          // Stopped (AbortError), or the capture was closed; anything else is said, not swallowed:
+          // the packets then wait for the next command.
+          if (!ac.signal.aborted && !fd.closed) print([this.lab.m.captureFailed(this.ifname ?? '', `poll: ${(e as Error).message}`, false)]);
+          return;
         }
         if (ac.signal.aborted) return;
         const lines = this.lines();

@@ -544,6 +544,7 @@ while time.time() < end:
 `], { stdio: 'ignore' });
     children.add(flood);
     try {
+      expect(poll([{ fd: rx.s, events: POLLIN }], 10_000), 'the flood has begun within 10 s').toBe(1);
       const nap = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
       const lateness: number[] = [];
       for (let trial = 0; trial < 8; trial++) {

@@ -257,20 +257,23 @@ describe.runIf(linux)('keepalive probes in the pictures', () => {
     // line (a packet comes before the first call that began after it), before the close that follows.
     const poll = lines.findIndex((l) => l.startsWith('poll('));
     const during = lines.slice(poll, lines.findIndex((l) => l.startsWith('close('))).filter((l) => PACKET.test(l));
-    expect(during.length, r.stderr).toBe(4);
+    // Two probes a second apart in the 2.6 s poll, the first a second after the data; a third when the
+    // process was slow to reach poll (a loaded machine: the poll then ends past the third).
+    const probes = during.length / 2;
+    expect([2, 3], r.stderr).toContain(probes);
     const text = renderDiagram(lines);
-    expect(text.match(/── keepalive probe ─▶\n\s+◀─ keepalive ACK ─+/g), text).toHaveLength(2);
-    expect(renderDiagram(lines, 'mermaid').match(/C-\)S: keepalive probe\n {4}S-\)C: keepalive ACK/g)).toHaveLength(2);
+    expect(text.match(/── keepalive probe ─▶\n\s+◀─ keepalive ACK ─+/g), text).toHaveLength(probes);
+    expect(renderDiagram(lines, 'mermaid').match(/C-\)S: keepalive probe\n {4}S-\)C: keepalive ACK/g)).toHaveLength(probes);
     const svg = readFileSync(path.join(dir, 'ka.svg'), 'utf8');
     const drawn = [...svg.matchAll(/<g class="packet keepalive keepalive-(probe|ack)" data-line="(\d+)"[^>]*><title>([^<]*)<\/title>/g)];
-    expect(drawn.map((m) => m[1])).toEqual(['probe', 'ack', 'probe', 'ack']);
+    expect(drawn.map((m) => m[1])).toEqual(Array.from({ length: probes }, () => ['probe', 'ack']).flat());
     expect(drawn.map((m) => m[3].replace(/&gt;/g, '>'))).toEqual(during.map((l) => l.trim()));
     // A second apart (TCP_KEEPINTVL), the first a second after the data (TCP_KEEPIDLE); nothing else named.
     const us = (l: string) => Number(/── (\d+)\.(\d{6})/.exec(l)!.slice(1).join(''));
     const data = packets.find((l) => /Flags \[P\.\]/.test(l))!;
     expect((us(during[0]) - us(data)) / 1e6).toBeCloseTo(1, 0);
     expect((us(during[2]) - us(during[0])) / 1e6).toBeCloseTo(1, 0);
-    expect(svg.match(/class="packet keepalive/g)).toHaveLength(4);
+    expect(svg.match(/class="packet keepalive/g)).toHaveLength(2 * probes);
   }, 30_000);
 });
 

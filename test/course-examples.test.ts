@@ -12,6 +12,7 @@ import {
   AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, bind, close, getsockname, recvfrom, setsockopt, socket,
 } from '../src/index';
 import { canRun, hasCommand, isRoot, udpSocket } from './helpers';
+import { TCPDUMP_BUFFER } from './tcpdump';
 
 const run = promisify(execFile);
 const root = path.join(__dirname, '..');
@@ -449,7 +450,7 @@ describe('examples/keepalive-server', () => {
     async () => {
       const srv = await startExample('keepalive-server', ['0', '--bind', '127.0.0.1'], /listening on port (\d+)/);
       const port = srv.match;
-      const dump = start('tcpdump', ['-n', '-l', '-U', '-i', 'lo', `tcp port ${port}`]);
+      const dump = start('tcpdump', ['-n', '-l', '-U', '-i', 'lo', ...TCPDUMP_BUFFER, `tcp port ${port}`]);
       await waitFor(() => dump.err().includes('listening on'), 'tcpdump to start');
       const cli = start('python3', ['-c', KEEPALIVE_CLIENT, port]);
       await waitFor(() => srv.out().includes('keepalive on: idle 1 s, interval 1 s, 10 probes'), 'the server to accept');
@@ -480,7 +481,7 @@ describe('examples/ping', () => {
     'gets an echo reply from the kernel for each request, with a checksum tcpdump agrees with',
     async () => {
       const wire = canRun('tcpdump on lo needs root and tcpdump', hasCommand('tcpdump'));
-      const dump = wire ? start('tcpdump', ['-vv', '-n', '-l', '-U', '-i', 'lo', 'icmp and host 127.0.0.1']) : undefined;
+      const dump = wire ? start('tcpdump', ['-vv', '-n', '-l', '-U', '-i', 'lo', ...TCPDUMP_BUFFER, 'icmp and host 127.0.0.1']) : undefined;
       if (dump) await waitFor(() => dump.err().includes('listening on'), 'tcpdump to start');
 
       const p = start(process.execPath, [example('ping'), '127.0.0.1', '-c', '3', '-i', '0.2']);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { close, getsockname, read, setKeepAlive, write } from '../src/index';
 import { canRun, hasCommand, isRoot, tcpPair } from './helpers';
-import { startTcpdump } from './tcpdump';
+import { TCPDUMP_BUFFER, startTcpdump } from './tcpdump';
 
 const dist = path.join(__dirname, '..', 'dist');
 const wire = canRun('tcpdump on lo needs root and tcpdump', isRoot && hasCommand('tcpdump'));
@@ -40,7 +40,7 @@ describe.runIf(wire)('keepalive on the wire (tcpdump)', () => {
   it('sends probes 1 s, 2 s, 3 s after the last data with idle=1 interval=1, each answered', async () => {
     const { cli, conn, srv, port } = tcpPair();
     try {
-      const dump = spawn('tcpdump', ['-i', 'lo', '-nn', '-tt', '-l', '-U', `tcp port ${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const dump = spawn('tcpdump', ['-i', 'lo', ...TCPDUMP_BUFFER, '-nn', '-tt', '-l', '-U', `tcp port ${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(dump);
       let out = '';
       let err = '';

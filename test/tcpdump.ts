@@ -19,6 +19,15 @@ export interface Tcpdump {
   stop(enough?: number | (() => boolean)): Promise<void>;
 }
 
+/**
+ * tcpdump's capture buffer, in KiB (-B): 32 MiB. libpcap's ring is cut into frames of lo's MTU (64 KiB),
+ * so the default 2 MiB holds 32 packets, and the ring fills with every packet lo carries between
+ * tcpdump's socket and its filter (another test's flood): the exchange a test then makes was dropped
+ * whole while tcpdump, slow to start on a loaded machine, had not read the ring yet ("0 packets
+ * captured, 79 received by filter, 47 dropped by kernel"). 512 frames leave room for both.
+ */
+export const TCPDUMP_BUFFER = ['-B', '32768'];
+
 /** How many whole packets a pcap file holds so far (24-byte header, then 16-byte record headers). */
 export function pcapCount(file: string): number {
   let b: Buffer;
@@ -45,7 +54,7 @@ export function pcapCount(file: string): number {
 export async function startTcpdump(expr: string, dir: string, options: { netns?: number } = {}): Promise<Tcpdump> {
   const file = path.join(dir, 'lo.pcap');
   // -Z root: Debian's tcpdump otherwise gives up root before opening FILE in a directory only root may write.
-  const args = ['-i', 'lo', '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr];
+  const args = ['-i', 'lo', ...TCPDUMP_BUFFER, '-w', file, '-U', '--immediate-mode', '-Z', 'root', expr];
   const child = options.netns === undefined
     ? spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] })
     : spawn('nsenter', ['-t', String(options.netns), '-n', 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -351,7 +351,9 @@ while time.time() < end: out.sendall(buf)
     const last = lines.map((l) => l.startsWith('getsockname(')).lastIndexOf(true);
     expect(lines.slice(keepalive + 1, last).some((l) => l.startsWith('poll(')), lines.join('\n')).toBe(true);
     const during = lines.slice(keepalive + 1, last).filter((l) => PACKET.test(l));
-    expect(during.length, lines.join('\n')).toBe(4);
+    // Two probes and their ACKs in the 2.5 s after the data's ACK; a third pair when the process came
+    // back from poll late (a loaded machine), before getsockname.
+    expect([4, 6], lines.join('\n')).toContain(during.length);
     expect(during.every((l) => /Flags \[\.\], ack \d+, win/.test(l))).toBe(true);
   }, 20_000);
 

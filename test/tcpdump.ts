@@ -20,13 +20,14 @@ export interface Tcpdump {
 }
 
 /**
- * tcpdump's capture buffer, in KiB (-B): 32 MiB. libpcap's ring is cut into frames of lo's MTU (64 KiB),
- * so the default 2 MiB holds 32 packets, and the ring fills with every packet lo carries between
- * tcpdump's socket and its filter (another test's flood): the exchange a test then makes was dropped
- * whole while tcpdump, slow to start on a loaded machine, had not read the ring yet ("0 packets
- * captured, 79 received by filter, 47 dropped by kernel"). 512 frames leave room for both.
+ * tcpdump's ring: 32 MiB (-B, in KiB) cut into frames of 4 KiB (-s 4096: every packet of the tests is
+ * smaller, so each is captured whole), about 7,800 packets. By default libpcap cuts 2 MiB into frames
+ * of lo's MTU (64 KiB): 32 packets. Between tcpdump's socket and its filter, the ring takes every
+ * packet lo carries (another test's flood: 768 once), and tcpdump, slow to start on a loaded machine,
+ * had not read them yet when the test's exchange came, which the kernel then dropped whole ("0 packets
+ * captured, 768 received by filter, 256 dropped by kernel").
  */
-export const TCPDUMP_BUFFER = ['-B', '32768'];
+export const TCPDUMP_BUFFER = ['-B', '32768', '-s', '4096'];
 
 /** How many whole packets a pcap file holds so far (24-byte header, then 16-byte record headers). */
 export function pcapCount(file: string): number {

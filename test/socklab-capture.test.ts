@@ -173,8 +173,10 @@ describe('socklab capture', () => {
       const peer = tcpConnect(Number(port), '127.0.0.1');
       try {
         await new Promise<void>((resolve, reject) => peer.once('connect', resolve).once('error', reject));
-        // The handshake above the prompt, and the prompt below it with what was typed.
-        await until(new RegExp(`= 0\\n(?: {2}── .*\\n)*? {2}── \\d+\\.\\d+ IP 127\\.0\\.0\\.1\\.${port} > 127\\.0\\.0\\.1\\.${peer.localPort}: Flags \\[S\\.\\].*\\n(?: {2}── .*\\n)*socklab> echo half\\s*$`));
+        // The handshake above the prompt, and the prompt below it with what was typed. At most 12 s: on
+        // a loaded machine the capture also reads every other test's SYN, FIN and RST (the wire's
+        // kernel filter keeps them for connections whose ports are not learnt yet) before it gets there.
+        await until(new RegExp(`= 0\\n(?: {2}── .*\\n)*? {2}── \\d+\\.\\d+ IP 127\\.0\\.0\\.1\\.${port} > 127\\.0\\.0\\.1\\.${peer.localPort}: Flags \\[S\\.\\].*\\n(?: {2}── .*\\n)*socklab> echo half\\s*$`), 12_000);
       } finally {
         peer.destroy();
       }

@@ -80,14 +80,14 @@ export class Proc {
 /**
  * A tmux server of the test's own (`-L name`): `tmux(...)` runs a command on it, `screen()` is the
  * window 'lab' as tmux shows it (`capture` adds capture-pane's options: -J -S -200 joins wrapped lines
- * and keeps 200 lines of scrollback), `until(re)` waits at most 5 s for the screen to match, `quit()`
+ * and keeps 200 lines of scrollback), `until(re, ms = 5000)` waits at most `ms` for the screen to match, `quit()`
  * types quit and waits at most 5 s for the lab (and so the session) to end, and says whether it did.
  */
 export function tmuxServer(name: string, capture = ['-J', '-S', '-200']) {
   const tmux = (...args: string[]) => spawnSync('tmux', ['-L', name, ...args], { encoding: 'utf8', timeout: 5000 });
   const screen = () => tmux('capture-pane', '-p', ...capture, '-t', 'lab').stdout;
-  const until = async (re: RegExp) => {
-    const deadline = Date.now() + 5000;
+  const until = async (re: RegExp, ms = 5000) => {
+    const deadline = Date.now() + ms;
     while (!re.test(screen())) {
       if (Date.now() > deadline) throw new Error(`no ${re} on the screen:\n${screen()}`);
       await new Promise((r) => setTimeout(r, 50));
